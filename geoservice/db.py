@@ -1,0 +1,57 @@
+"""Database access: connections, the connection pool, and the metadata schema."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from geoservice.errors import DatabaseError
+from geoservice.settings import Settings
+
+
+def ensure_database(settings: Settings) -> None:
+    """Start the embedded cluster when it is the one in use, then create our schema."""
+    if settings.embedded:
+        from geoservice.embedded_db import Cluster
+
+        Cluster.from_settings(settings).start()
+    with connect(settings) as conn:
+        ensure_schema(conn)
+
+
+def connect(settings: Settings, **kwargs: object) -> psycopg.Connection:
+    try:
+        return psycopg.connect(settings.dsn, connect_timeout=10, **kwargs)
+    except psycopg.OperationalError as err:
+        hint = (
+            "start it with `geoservice db start`"
+            if settings.embedded
+            else "check DATABASE_URL"
+        )
+        raise DatabaseError(f"cannot connect to the database ({hint}): {_first_line(err)}") from err
+
+
+def ensure_schema(conn: psycopg.Connection) -> None:
+    sql = resources.files("geoservice").joinpath("sql/schema.sql").read_text()
+    with conn.transaction():
+        # Serialise concurrent first-time set-ups (two CLI commands at once).
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('geoservice.schema'))")
+        conn.execute(sql)
+
+
+def make_pool(settings: Settings, min_size: int = 1, max_size: int = 8) -> ConnectionPool:
+    return ConnectionPool(
+        settings.dsn,
+        min_size=min_size,
+        max_size=max_size,
+        kwargs={"autocommit": True},
+        open=True,
+        timeout=10,
+        name="geoservice",
+    )
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

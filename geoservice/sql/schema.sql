@@ -1,0 +1,49 @@
+-- The metadata that tells the server what is published. Data tables live in schema "data";
+-- staging tables (a load in progress) in "staging" until they are swapped in.
+CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE SCHEMA IF NOT EXISTS geoservice;
+CREATE SCHEMA IF NOT EXISTS data;
+CREATE SCHEMA IF NOT EXISTS staging;
+
+-- One row per published collection: written by the loader in the same transaction that
+-- swaps the data table in, so the server never sees a table without its metadata.
+CREATE TABLE IF NOT EXISTS geoservice.collections (
+    id              text PRIMARY KEY,
+    table_name      text NOT NULL UNIQUE,
+    descriptor      jsonb NOT NULL,         -- the validated descriptor (titles, licence, ...)
+    fields          jsonb NOT NULL,         -- [{name, original, type, label}]
+    id_field        text NOT NULL,          -- column holding the feature id
+    geometry_type   text NOT NULL,          -- Point, MultiPolygon, ... or Geometry
+    has_z           boolean NOT NULL DEFAULT false,
+    source_crs      text NOT NULL,          -- e.g. EPSG:2100 (geometries are stored in EPSG:4326)
+    source_srid     integer,
+    bbox            double precision[],     -- CRS84 [minx, miny, maxx, maxy]
+    source_bbox     double precision[],     -- the same in the source CRS
+    temporal_field  text,
+    temporal_extent timestamptz[],
+    feature_count   bigint NOT NULL,
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- Bumped by every publish/removal: a running server compares it to rebuild its configuration.
+CREATE SEQUENCE IF NOT EXISTS geoservice.catalogue_version;
+
+-- Every load attempt, successful or not.
+CREATE TABLE IF NOT EXISTS geoservice.loads (
+    load_id         bigserial PRIMARY KEY,
+    collection_id   text NOT NULL,
+    started_at      timestamptz NOT NULL DEFAULT now(),
+    finished_at     timestamptz,
+    status          text NOT NULL,          -- running, published, failed
+    source          text,
+    source_checksum text,                   -- sha256 of the source file(s)
+    feature_count   bigint,
+    null_geometries bigint,
+    repaired_geometries bigint,
+    bbox            double precision[],
+    encoding        text,
+    warnings        jsonb NOT NULL DEFAULT '[]',
+    error           text,
+    seconds         double precision
+);
+CREATE INDEX IF NOT EXISTS loads_collection_idx ON geoservice.loads (collection_id, started_at DESC);

@@ -1,0 +1,166 @@
+"""Dataset descriptors (`collections/<id>.yml`): what to publish and how to describe it.
+
+Validated strictly: an unknown key is an error naming that key, never a silent default.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from geoservice.errors import ConfigError
+
+ID_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
+# ISO 19115 MD_MaintenanceFrequencyCode values.
+Frequency = Literal[
+    "continual", "daily", "weekly", "fortnightly", "monthly", "quarterly", "biannually",
+    "annually", "asNeeded", "irregular", "notPlanned", "unknown",
+]
+FieldType = Literal["string", "integer", "number", "boolean", "date", "datetime", "json"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A text in Greek and English; a plain string in the YAML means the same in both."""
+
+    el: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.en if lang.startswith("en") else self.el
+
+
+class Keywords(Strict):
+    el: list[str] = []
+    en: list[str] = []
+
+
+class Contact(Strict):
+    department: Text | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    url: str | None = None
+
+
+class Source(Strict):
+    path: str = Field(description="file path, relative to the descriptor's folder")
+    layer: str | None = None
+    crs: str | None = Field(None, description="override or declare the source CRS, e.g. EPSG:2100")
+    encoding: str | None = Field(None, description="override the text encoding, e.g. cp1253")
+    # Coordinates tables (CSV and delimited text)
+    x_field: str | None = None
+    y_field: str | None = None
+    wkt_field: str | None = None
+    delimiter: str | None = None
+    header: bool = True
+    allow_lossy_text: bool = Field(
+        False, description="publish text that no encoding decodes cleanly (with a warning)"
+    )
+
+
+class Fields(Strict):
+    include: list[str] | None = None  # publish only these (source names)
+    exclude: list[str] = []
+    labels: dict[str, Text] = {}  # source name -> label
+    types: dict[str, FieldType] = {}  # source name -> type override
+
+
+class Descriptor(Strict):
+    id: Annotated[str, Field(pattern=ID_PATTERN)]
+    title: Text
+    description: Text | None = None
+    keywords: Keywords = Keywords()
+    licence: str = "CC-BY-4.0"
+    licence_url: str | None = None
+    attribution: str | None = None
+    contact: Contact | None = None
+    source: Source
+    identifier: str | None = Field(None, description="source field holding a unique feature id")
+    fields: Fields = Fields()
+    temporal_field: str | None = None
+    update_frequency: Frequency = "unknown"
+    inspire_theme: str | None = None
+
+    # Where the descriptor file lives (relative source paths resolve against it).
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @field_validator("title", "description", mode="before")
+    @classmethod
+    def _one_text_for_both(cls, value: object) -> object:
+        return {"el": value, "en": value} if isinstance(value, str) else value
+
+    @field_validator("keywords", mode="before")
+    @classmethod
+    def _keyword_list(cls, value: object) -> object:
+        return {"el": value, "en": value} if isinstance(value, list) else value
+
+    @property
+    def source_path(self) -> Path:
+        path = Path(self.source.path).expanduser()
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    def public_dict(self) -> dict:
+        """What the server and catalogue keep of the descriptor."""
+        return self.model_dump(mode="json", exclude={"base_dir"})
+
+
+def parse_descriptor(data: object, base_dir: Path = Path("."), origin: str = "descriptor") -> Descriptor:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping of keys, got {type(data).__name__}")
+    try:
+        return Descriptor.model_validate({**data, "base_dir": base_dir})
+    except ValidationError as err:
+        raise ConfigError(f"{origin}: {_explain(err)}") from None
+
+
+def load_descriptor(path: Path | str) -> Descriptor:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"descriptor not found: {path}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {_first_line(str(err))}") from None
+    return parse_descriptor(data, path.resolve().parent, origin=str(path))
+
+
+def descriptor_for_file(path: Path, collection_id: str, **source: object) -> Descriptor:
+    """Sensible defaults for `geoservice load FILE --id ID` (no descriptor written)."""
+    title = re.sub(r"[_-]+", " ", Path(path).stem).strip() or collection_id
+    return parse_descriptor(
+        {
+            "id": collection_id,
+            "title": title,
+            "source": {"path": str(Path(path).resolve()), **{k: v for k, v in source.items() if v is not None}},
+        },
+        origin=f"--id {collection_id}",
+    )
+
+
+def _explain(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "descriptor"
+        if e["type"] == "extra_forbidden":
+            parts.append(f"unknown key '{where}'")
+        elif e["type"] == "missing":
+            parts.append(f"missing required key '{where}'")
+        elif e["type"] == "string_pattern_mismatch" and where == "id":
+            parts.append(
+                f"id {e['input']!r} must be lower-case letters, digits, '_' or '-', starting with a letter"
+            )
+        else:
+            parts.append(f"'{where}': {e['msg']}")
+    return "; ".join(parts)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
