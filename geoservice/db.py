@@ -55,3 +55,24 @@ def make_pool(settings: Settings, min_size: int = 1, max_size: int = 8) -> Conne
 
 def _first_line(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+_POOLS: dict[str, ConnectionPool] = {}
+
+
+def shared_pool(dsn: str) -> ConnectionPool:
+    """One pool per database for the server process (pygeoapi makes a provider per request)."""
+    pool = _POOLS.get(dsn)
+    if pool is None:
+        pool = ConnectionPool(
+            dsn, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True, timeout=10,
+            name="geoservice-read",
+        )
+        _POOLS[dsn] = pool
+    return pool
+
+
+def close_pools() -> None:
+    for pool in _POOLS.values():
+        pool.close()
+    _POOLS.clear()

@@ -1,0 +1,21 @@
+# The two commands of the README:
+#   make demo   install what is missing, start the local PostGIS, load the Thessaloniki samples, serve
+#   make test   install what is missing (incl. GDAL and QGIS for the client tests), lint, run the tests
+.PHONY: demo test lint bench setup
+
+demo:
+	bash scripts/setup.sh
+	.venv/bin/geoservice demo
+
+test:
+	bash scripts/setup.sh test
+	$(MAKE) lint
+	.venv/bin/pytest -q
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+bench:
+	bash scripts/setup.sh test
+	.venv/bin/python -m bench.load

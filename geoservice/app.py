@@ -1,0 +1,174 @@
+"""The web application: a thin Flask app around pygeoapi's API functions.
+
+We own the pygeoapi `API` object (built from the generated configuration) and rebuild it
+when the catalogue version changes, so a load or removal shows up without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import pygeoapi.api as core_api
+import pygeoapi.api.itemtypes as itemtypes_api
+import psycopg
+from flask import Flask, Response, jsonify, make_response, request, send_from_directory
+from pygeoapi.api import API, APIRequest
+from werkzeug.exceptions import HTTPException
+
+from geoservice import db, registry
+from geoservice.openapi import build_openapi
+from geoservice.pygeoapi_config import PACKAGE_DIR, build_config
+from geoservice.settings import Settings
+
+LOGGER = logging.getLogger(__name__)
+GEOJSON = "application/geo+json"
+CQL2_JSON = "application/query-cql-json"
+REFRESH_SECONDS = 1.0  # how stale the list of collections may be
+
+
+class ServerState:
+    """The current pygeoapi API object, rebuilt when the catalogue changes."""
+
+    def __init__(self, settings: Settings, refresh_seconds: float = REFRESH_SECONDS):
+        self.settings = settings
+        self.refresh_seconds = refresh_seconds
+        self._lock = threading.Lock()
+        self._api: API | None = None
+        self._version: int | None = None
+        self._checked = 0.0
+
+    def api(self) -> API:
+        now = time.monotonic()
+        if self._api is not None and now - self._checked < self.refresh_seconds:
+            return self._api
+        with self._lock:
+            if self._api is not None and time.monotonic() - self._checked < self.refresh_seconds:
+                return self._api
+            try:
+                with db.shared_pool(self.settings.dsn).connection() as conn:
+                    version = registry.catalogue_version(conn)
+                    if self._api is None or version != self._version:
+                        self._api = self._build(registry.list_collections(conn))
+                        self._version = version
+            except psycopg.Error:
+                if self._api is None:
+                    raise
+                LOGGER.warning("database unavailable; serving the last known catalogue")
+            self._checked = time.monotonic()
+            return self._api
+
+    def _build(self, collections: list[registry.CollectionRecord]) -> API:
+        config = build_config(self.settings, collections)
+        api = API(config, build_openapi(config))
+        # pygeoapi logs every client error (a 400, a 404) with a trace; we log server errors ourselves.
+        logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)
+        return api
+
+
+def create_app(settings: Settings) -> Flask:
+    app = Flask("geoservice", static_folder=None)
+    app.url_map.strict_slashes = False
+    state = ServerState(settings)
+    app.extensions["geoservice"] = state
+    static_dir = PACKAGE_DIR / "static"
+
+    def run(function: Callable, *args: Any, body_as_filter: bool = False) -> Response:
+        api = state.api()
+        api_request = APIRequest.from_flask(request, api.locales)
+        if body_as_filter:
+            _filter_from_query_json(api_request)
+        if not api_request.is_valid():
+            headers, status, content = api.get_format_exception(api_request)
+        else:
+            headers, status, content = function(api, api_request, *args)
+        if int(status) >= 500:
+            LOGGER.error("%s %s -> %s: %s", request.method, request.full_path, status, content[:500])
+        return make_response(content, status, headers or {})
+
+    def items_response(response: Response) -> Response:
+        # QGIS and OWSLib expect GeoJSON's own media type for features.
+        if response.status_code == 200 and response.mimetype == "application/json":
+            response.headers["Content-Type"] = GEOJSON
+        return response
+
+    @app.get("/")
+    def landing_page() -> Response:
+        return run(core_api.landing_page)
+
+    @app.get("/openapi")
+    def openapi() -> Response:
+        return run(core_api.openapi_)
+
+    @app.get("/conformance")
+    def conformance() -> Response:
+        return run(core_api.conformance)
+
+    @app.get("/collections")
+    @app.get("/collections/<path:collection_id>")
+    def collections(collection_id: str | None = None) -> Response:
+        return run(core_api.describe_collections, collection_id)
+
+    @app.get("/collections/<path:collection_id>/queryables")
+    def queryables(collection_id: str) -> Response:
+        return run(itemtypes_api.get_collection_queryables, collection_id)
+
+    @app.get("/collections/<path:collection_id>/schema")
+    def schema(collection_id: str) -> Response:
+        return run(core_api.get_collection_schema, collection_id)
+
+    @app.route("/collections/<path:collection_id>/items", methods=["GET", "POST"])
+    def items(collection_id: str) -> Response:
+        if request.method == "POST" and request.mimetype != CQL2_JSON:
+            return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "InvalidParameterValue",
+                          f"POST a CQL2 JSON filter with Content-Type: {CQL2_JSON}")
+        return items_response(
+            run(itemtypes_api.get_collection_items, collection_id, body_as_filter=True)
+        )
+
+    @app.get("/collections/<path:collection_id>/items/<path:item_id>")
+    def item(collection_id: str, item_id: str) -> Response:
+        return items_response(run(itemtypes_api.get_collection_item, collection_id, item_id))
+
+    @app.get("/static/<path:filename>")
+    def static(filename: str) -> Response:
+        return send_from_directory(static_dir, filename)
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException) -> Response:
+        return _error(err.code or 500, "NotFound" if err.code == 404 else "InvalidRequest",
+                      err.description or err.name)
+
+    @app.errorhandler(psycopg.OperationalError)
+    def database_down(err: Exception) -> Response:
+        LOGGER.error("database unavailable: %s", err)
+        response = _error(HTTPStatus.SERVICE_UNAVAILABLE, "ServiceUnavailable",
+                          "the database is not available; try again shortly")
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception) -> Response:
+        LOGGER.exception("unexpected error")  # the trace goes to the log, never to the client
+        return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "NoApplicableCode",
+                      "internal server error (logged)")
+
+    return app
+
+
+def _filter_from_query_json(api_request: APIRequest) -> None:
+    """`filter-lang=cql2-json` on a GET: pygeoapi reads CQL2 JSON only from a request body."""
+    params = api_request.params
+    if params.get("filter-lang") == "cql2-json" and params.get("filter"):
+        api_request._data = params["filter"].encode()
+        api_request._args = {k: v for k, v in params.items() if k != "filter"}
+
+
+def _error(status: int, code: str, description: str) -> Response:
+    response = jsonify({"code": code, "description": description})
+    response.status_code = int(status)
+    return response

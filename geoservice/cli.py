@@ -1,0 +1,327 @@
+"""The `geoservice` command: everything a user does, one subcommand each.
+
+This is the one place that wires loaders and server together. Errors we expect print as
+one line on stderr with a non-zero exit code; nothing prints a trace at a user.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from geoservice.errors import GeoserviceError
+from geoservice.settings import Settings
+
+console = Console(stderr=True)
+out = Console()
+
+
+class CLIGroup(click.Group):
+    """Turns our errors into one clear line and exit code 1."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except GeoserviceError as err:
+            raise click.ClickException(str(err)) from None
+
+
+@click.group(cls=CLIGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="geoservice")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """geoservice: publish a city's spatial layers as OGC API Features.
+
+    With no DATABASE_URL, a local PostgreSQL+PostGIS cluster in .geoservice/ is used
+    (started on demand). Set DATABASE_URL to use an existing PostGIS instead.
+    """
+    ctx.obj = Settings.from_env()
+
+
+# -- database ------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Start, stop or inspect the local (embedded) database."""
+
+
+@db.command("start")
+@click.pass_obj
+def db_start(settings: Settings) -> None:
+    """Create (first time) and start the local PostGIS cluster."""
+    from geoservice import db as database
+
+    _require_embedded(settings)
+    database.ensure_database(settings)
+    out.print(f"local database running on 127.0.0.1:{settings.db_port} ({settings.data_dir / 'pgdata'})")
+
+
+@db.command("stop")
+@click.pass_obj
+def db_stop(settings: Settings) -> None:
+    """Stop the local PostGIS cluster."""
+    from geoservice.embedded_db import Cluster
+
+    _require_embedded(settings)
+    Cluster.from_settings(settings).stop()
+    out.print("local database stopped")
+
+
+@db.command("status")
+@click.pass_obj
+def db_status(settings: Settings) -> None:
+    """Say which database is in use and whether it answers."""
+    from geoservice import db as database
+
+    if settings.embedded:
+        from geoservice.embedded_db import Cluster
+
+        cluster = Cluster.from_settings(settings)
+        if not cluster.initialised():
+            out.print("local database: not created yet (geoservice db start)")
+            sys.exit(3)
+        if not cluster.running():
+            out.print(f"local database: stopped ({cluster.pgdata})")
+            sys.exit(3)
+    with database.connect(settings) as conn:
+        version = conn.execute("SELECT postgis_full_version()").fetchone()[0].split('"')[1]
+        where = "local" if settings.embedded else "DATABASE_URL"
+        out.print(f"{where} database: running, PostGIS {version}")
+
+
+def _require_embedded(settings: Settings) -> None:
+    if not settings.embedded:
+        raise click.ClickException(
+            "DATABASE_URL is set: the server it names is managed outside geoservice"
+        )
+
+
+# -- loading --------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--id", "collection_id", help="Collection id, when SOURCE is a data file.")
+@click.option("--title", help="Title, when SOURCE is a data file (default: from the file name).")
+@click.option("--layer", help="Layer to read from a multi-layer file (GeoPackage, ...).")
+@click.option("--crs", help="Source CRS when the file has none or a wrong one, e.g. EPSG:2100.")
+@click.option("--encoding", help="Text encoding of the source, e.g. cp1253 (default: detect).")
+@click.option("--x-field", help="Coordinates table: column of x / longitude.")
+@click.option("--y-field", help="Coordinates table: column of y / latitude.")
+@click.option("--wkt-field", help="Coordinates table: column of WKT geometries.")
+@click.pass_obj
+def load(
+    settings: Settings,
+    source: Path,
+    collection_id: str | None,
+    title: str | None,
+    layer: str | None,
+    crs: str | None,
+    encoding: str | None,
+    x_field: str | None,
+    y_field: str | None,
+    wkt_field: str | None,
+) -> None:
+    """Load a layer and publish it.
+
+    SOURCE is a descriptor (collections/<id>.yml) or a data file with --id. The published
+    layer is replaced atomically: if anything fails, what was published stays as it was.
+
+    \b
+    Examples:
+      geoservice load collections/municipalities.yml
+      geoservice load roads.shp --id roads --crs EPSG:2100
+    """
+    from geoservice import db as database
+    from loaders.descriptor import descriptor_for_file, load_descriptor
+    from loaders.pipeline import load as run_load
+
+    if source.suffix.lower() in (".yml", ".yaml"):
+        if collection_id or title:
+            raise click.UsageError("--id/--title go with a data file; a descriptor names its own")
+        descriptor = load_descriptor(source)
+    else:
+        if not collection_id:
+            raise click.UsageError("a data file needs --id ID (or write a descriptor)")
+        if not source.exists():
+            raise click.ClickException(f"no such file: {source}")
+        descriptor = descriptor_for_file(
+            source, collection_id, title=title, layer=layer, crs=crs, encoding=encoding,
+            x_field=x_field, y_field=y_field, wkt_field=wkt_field,
+        )
+    database.ensure_database(settings)
+    with _ProgressSteps(descriptor.id) as steps:
+        report = run_load(settings, descriptor, steps)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    encoding_note = (
+        f", text {report.encoding} ({report.encoding_confidence:.0%} sure)"
+        if report.encoding and report.encoding_confidence is not None
+        else ""
+    )
+    out.print(
+        f"published [bold]{report.collection_id}[/bold]: {report.feature_count} features "
+        f"({report.geometry_type}, from {report.source_crs}{encoding_note}) "
+        f"in {report.seconds:.1f} s"
+    )
+
+
+class _ProgressSteps:
+    """Shows the load's steps and a bar while rows are written."""
+
+    def __init__(self, collection_id: str):
+        self.progress = Progress(
+            TextColumn(f"{collection_id}: {{task.description}}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
+        self.task = None
+
+    def __enter__(self) -> _ProgressSteps:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def stage(self, name: str, total: int | None = None) -> None:
+        if self.task is None:
+            self.task = self.progress.add_task(name, total=total)
+        else:
+            self.progress.update(self.task, description=name, total=total, completed=0)
+
+    def advance(self, n: int) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, n)
+
+
+@main.command("list")
+@click.pass_obj
+def list_collections(settings: Settings) -> None:
+    """List the published collections."""
+    from geoservice import db as database
+    from geoservice import registry
+
+    database.ensure_database(settings)
+    with database.connect(settings) as conn:
+        records = registry.list_collections(conn)
+    if not records:
+        out.print("nothing is published yet: geoservice load collections/<id>.yml")
+        return
+    table = Table("id", "title", "features", "geometry", "source CRS", "updated")
+    for r in records:
+        table.add_row(
+            r.id, r.descriptor["title"]["en"], str(r.feature_count), r.geometry_type,
+            r.source_crs, r.updated_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    out.print(table)
+
+
+@main.command()
+@click.argument("collection_id")
+@click.pass_obj
+def history(settings: Settings, collection_id: str) -> None:
+    """Show the recent loads of a collection (successful and failed)."""
+    from geoservice import db as database
+    from geoservice import registry
+
+    database.ensure_database(settings)
+    with database.connect(settings) as conn:
+        rows = registry.load_history(conn, collection_id)
+    if not rows:
+        raise click.ClickException(f"no loads recorded for '{collection_id}'")
+    table = Table("started", "status", "features", "seconds", "warnings / error")
+    for r in rows:
+        note = r["error"] or "; ".join(r["warnings"] or [])
+        table.add_row(
+            r["started_at"].strftime("%Y-%m-%d %H:%M:%S"), r["status"],
+            str(r["feature_count"] or ""), f"{r['seconds'] or 0:.1f}", note[:200],
+        )
+    out.print(table)
+
+
+@main.command()
+@click.argument("collection_id")
+@click.pass_obj
+def remove(settings: Settings, collection_id: str) -> None:
+    """Unpublish a collection and drop its table."""
+    from geoservice import db as database
+    from loaders.writer import remove_collection
+
+    database.ensure_database(settings)
+    with database.connect(settings, autocommit=True) as conn:
+        remove_collection(conn, collection_id)
+    out.print(f"removed {collection_id}")
+
+
+# -- serving ----------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 5000).")
+@click.option("--workers", type=int, default=2, show_default=True, help="Worker processes.")
+@click.pass_obj
+def serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
+    """Serve OGC API Features (and the HTML pages) until interrupted."""
+    from dataclasses import replace
+
+    from geoservice import db as database
+
+    settings = replace(settings, host=host or settings.host, port=port or settings.port)
+    database.ensure_database(settings)
+    out.print(f"serving on {settings.base_url}  (Ctrl+C to stop)")
+    _run_server(settings, workers)
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port (default 5000).")
+@click.option("--no-serve", is_flag=True, help="Load the sample layers, then exit.")
+@click.pass_obj
+def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
+    """Start the local database, load the Thessaloniki sample layers, serve them."""
+    from dataclasses import replace
+
+    from geoservice import db as database
+    from loaders.descriptor import load_descriptor
+    from loaders.pipeline import load as run_load
+
+    settings = replace(settings, port=port or settings.port)
+    database.ensure_database(settings)
+    for path in sorted(settings.collections_dir.glob("*.yml")):
+        descriptor = load_descriptor(path)
+        with _ProgressSteps(descriptor.id) as steps:
+            report = run_load(settings, descriptor, steps)
+        out.print(f"published {report.collection_id}: {report.feature_count} features")
+    if no_serve:
+        return
+    out.print(f"serving on {settings.base_url}  (open it in a browser or QGIS; Ctrl+C to stop)")
+    _run_server(settings, workers=2)
+
+
+def _run_server(settings: Settings, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from geoservice.app import create_app
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{settings.host}:{settings.port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", None)
+
+        def load(self):  # type: ignore[override]
+            return create_app(settings)
+
+    Server().run()

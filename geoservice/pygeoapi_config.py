@@ -1,0 +1,106 @@
+"""The pygeoapi configuration, generated: server settings from config/server.yml plus one
+resource per published collection from the registry. Nobody edits pygeoapi YAML by hand."""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from geoservice.registry import DATA_SCHEMA, CollectionRecord
+from geoservice.settings import PROJECT_ROOT, Settings
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+OFFERED_EPSG = [4326, 2100, 3857, 4258, 3035]  # always offered, plus each layer's own
+SERVER_CONFIG = PROJECT_ROOT / "config" / "server.yml"
+PACKAGE_DIR = Path(str(resources.files("geoservice")))
+
+
+def epsg_uri(code: int) -> str:
+    return f"http://www.opengis.net/def/crs/EPSG/0/{code}"
+
+
+def base_config(settings: Settings, server_yml: Path = SERVER_CONFIG) -> dict[str, Any]:
+    with open(server_yml, encoding="utf-8") as stream:
+        user = yaml.safe_load(stream) or {}
+    server = {
+        "bind": {"host": settings.host, "port": settings.port},
+        "url": settings.base_url,
+        "mimetype": "application/json; charset=UTF-8",
+        "encoding": "utf-8",
+        "gzip": False,
+        "languages": ["el", "en"],
+        "pretty_print": False,
+        "limits": {"default_items": settings.page_limit_default, "max_items": settings.page_limit_max},
+        "map": {"url": "", "attribution": ""},
+        "templates": {
+            "path": str(PACKAGE_DIR / "templates"),
+            "static": str(PACKAGE_DIR / "static"),
+        },
+        **user.get("server", {}),
+    }
+    return {
+        "server": server,
+        "logging": {"level": "ERROR"},
+        "metadata": user.get("metadata", {}),
+        "resources": {},
+    }
+
+
+def build_config(settings: Settings, collections: list[CollectionRecord]) -> dict[str, Any]:
+    config = base_config(settings)
+    for record in collections:
+        config["resources"][record.id] = collection_resource(settings, record)
+    return config
+
+
+def collection_resource(settings: Settings, record: CollectionRecord) -> dict[str, Any]:
+    d = record.descriptor
+    crs_list = [CRS84] + [epsg_uri(c) for c in OFFERED_EPSG]
+    if record.source_srid and epsg_uri(record.source_srid) not in crs_list:
+        crs_list.append(epsg_uri(record.source_srid))
+    extents: dict[str, Any] = {
+        "spatial": {"bbox": record.bbox or [-180, -90, 180, 90], "crs": CRS84}
+    }
+    if record.temporal_extent:
+        begin, end = record.temporal_extent
+        extents["temporal"] = {"begin": begin, "end": end}
+    links = []
+    if d.get("licence_url"):
+        links.append({"type": "text/html", "rel": "license", "title": d["licence"], "href": d["licence_url"]})
+    keywords = d.get("keywords") or {}
+    return {
+        "type": "collection",
+        "title": copy.deepcopy(d["title"]),
+        "description": copy.deepcopy(d.get("description") or d["title"]),
+        "keywords": {lang: words for lang, words in keywords.items() if words} or ["geodata"],
+        "links": links,
+        "extents": extents,
+        "providers": [
+            {
+                "type": "feature",
+                "name": "geoservice.provider.PostGISProvider",
+                "data": {"dsn": settings.dsn, "schema": DATA_SCHEMA, "table": record.table_name},
+                "id_field": record.id_field,
+                "id_type": _id_type(record),
+                "time_field": record.temporal_field,
+                "geom_field": "geom",
+                "storage_crs": CRS84,
+                "crs": crs_list,
+                "fields": record.fields,
+                "feature_count": record.feature_count,
+            }
+        ],
+    }
+
+
+def _id_type(record: CollectionRecord) -> str:
+    if record.id_field == "fid":
+        return "integer"
+    for f in record.fields:
+        if f["name"] == record.id_field:
+            return "integer" if f["type"] == "integer" else "string"
+    return "string"

@@ -1,0 +1,231 @@
+"""Write a prepared layer into PostGIS: COPY into a staging table, index it, swap it in atomically.
+
+The published table is touched only in the final transaction, which drops the old table,
+moves the staging table in and updates the registry together: readers see either the old
+layer or the new one, never a half-written one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from psycopg import sql
+
+from geoservice import registry
+from geoservice.registry import DATA_SCHEMA, STAGING_SCHEMA
+from loaders.model import PreparedLayer
+
+PG_TYPES = {
+    "string": "text",
+    "integer": "bigint",
+    "number": "double precision",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "timestamptz",
+    "json": "jsonb",
+}
+GENERATED_ID = "fid"  # the key column when the source names no identifier
+GEOMETRY_COLUMN = "geom"
+CHUNK_ROWS = 50_000
+# COPY's NULL; an explicit marker keeps empty strings distinct from missing values.
+NULL_MARK = "\\N"
+
+Progress = Callable[[int], None]
+
+
+def lock_collection(conn: psycopg.Connection, collection_id: str) -> None:
+    """Session lock: one load of a collection at a time; a second waits for the first."""
+    conn.execute("SELECT pg_advisory_lock(hashtext('geoservice.load:' || %s))", (collection_id,))
+
+
+def unlock_collection(conn: psycopg.Connection, collection_id: str) -> None:
+    conn.execute("SELECT pg_advisory_unlock(hashtext('geoservice.load:' || %s))", (collection_id,))
+
+
+def drop_leftover_staging(conn: psycopg.Connection, collection_id: str) -> int:
+    """Remove staging tables a killed load of this collection left behind (we hold its lock)."""
+    rows = conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE %s",
+        (STAGING_SCHEMA, _staging_prefix(collection_id) + "%"),
+    ).fetchall()
+    for (name,) in rows:
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(STAGING_SCHEMA, name)))
+    return len(rows)
+
+
+def staging_name(collection_id: str, load_id: int) -> str:
+    return f"{_staging_prefix(collection_id)}{load_id}"
+
+
+def create_staging(conn: psycopg.Connection, table: str, layer: PreparedLayer) -> str:
+    """Create the staging table; returns the key column's name."""
+    key = layer.id_field or GENERATED_ID
+    columns = [] if layer.id_field else [sql.SQL("{} bigint NOT NULL").format(sql.Identifier(key))]
+    for f in layer.fields:
+        columns.append(sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(PG_TYPES[f.type])))
+    columns.append(
+        sql.SQL("{} geometry({}, 4326)").format(
+            sql.Identifier(GEOMETRY_COLUMN), sql.SQL(_geometry_typmod(layer))
+        )
+    )
+    conn.execute(
+        sql.SQL("CREATE TABLE {} ({})").format(
+            sql.Identifier(STAGING_SCHEMA, table), sql.SQL(", ").join(columns)
+        )
+    )
+    return key
+
+
+def copy_rows(
+    conn: psycopg.Connection, table: str, layer: PreparedLayer, progress: Progress | None = None
+) -> int:
+    """COPY every feature into the staging table, in chunks so memory stays bounded."""
+    names = ([] if layer.id_field else [GENERATED_ID]) + [f.name for f in layer.fields]
+    names.append(GEOMETRY_COLUMN)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL {})").format(
+        sql.Identifier(STAGING_SCHEMA, table),
+        sql.SQL(", ").join(map(sql.Identifier, names)),
+        sql.Literal(NULL_MARK),
+    )
+    written = 0
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        for chunk_text, rows in _csv_chunks(layer):
+            copy.write(chunk_text)
+            written += rows
+            if progress:
+                progress(rows)
+    return written
+
+
+def finish_staging(conn: psycopg.Connection, table: str, key: str) -> None:
+    ident = sql.Identifier(STAGING_SCHEMA, table)
+    conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(ident, sql.Identifier(key)))
+    conn.execute(
+        sql.SQL("CREATE INDEX {} ON {} USING gist ({})").format(
+            sql.Identifier(f"{table}_geom_idx"), ident, sql.Identifier(GEOMETRY_COLUMN)
+        )
+    )
+    conn.execute(sql.SQL("ANALYZE {}").format(ident))
+
+
+def staging_extent(conn: psycopg.Connection, table: str) -> list[float] | None:
+    row = conn.execute(
+        sql.SQL(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT ST_Extent({})::geometry AS e FROM {}) s"
+        ).format(sql.Identifier(GEOMETRY_COLUMN), sql.Identifier(STAGING_SCHEMA, table))
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return [float(v) for v in row]
+
+
+def temporal_extent(conn: psycopg.Connection, table: str, column: str | None) -> list | None:
+    if not column:
+        return None
+    row = conn.execute(
+        sql.SQL("SELECT min({c})::timestamptz, max({c})::timestamptz FROM {t}").format(
+            c=sql.Identifier(column), t=sql.Identifier(STAGING_SCHEMA, table)
+        )
+    ).fetchone()
+    return list(row) if row and row[0] is not None else None
+
+
+def swap_in(conn: psycopg.Connection, table: str, collection_id: str, record: dict[str, Any]) -> None:
+    """The one transaction that changes what is published."""
+    final = table_name_for(collection_id)
+    with conn.transaction():
+        conn.execute("SET LOCAL lock_timeout = '30s'")
+        conn.execute(
+            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, final))
+        )
+        conn.execute(
+            sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+                sql.Identifier(STAGING_SCHEMA, table), sql.Identifier(DATA_SCHEMA)
+            )
+        )
+        conn.execute(
+            sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                sql.Identifier(DATA_SCHEMA, table), sql.Identifier(final)
+            )
+        )
+        registry.upsert_collection(conn, {**record, "table_name": final})
+
+
+def remove_collection(conn: psycopg.Connection, collection_id: str) -> None:
+    with conn.transaction():
+        record = registry.delete_collection(conn, collection_id)
+        conn.execute(
+            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, record.table_name))
+        )
+
+
+def table_name_for(collection_id: str) -> str:
+    return collection_id.replace("-", "_")
+
+
+# -- internals ----------------------------------------------------------------
+
+
+def _staging_prefix(collection_id: str) -> str:
+    return f"{table_name_for(collection_id)[:40]}__load_"
+
+
+def _geometry_typmod(layer: PreparedLayer) -> str:
+    name = layer.geometry_type if layer.geometry_type != "Unknown" else "Geometry"
+    return f"{name}Z" if layer.has_z else name
+
+
+def _csv_chunks(layer: PreparedLayer) -> Iterator[tuple[str, int]]:
+    frame = layer.frame
+    total = len(frame)
+    geometry = frame.geometry.values
+    for start in range(0, total, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, total)
+        part = pd.DataFrame(index=range(stop - start))
+        if not layer.id_field:
+            part[GENERATED_ID] = np.arange(start + 1, stop + 1)
+        for f in layer.fields:
+            part[f.name] = _column_for_csv(frame[f.name].iloc[start:stop], f.type)
+        geoms = shapely.set_srid(np.asarray(geometry[start:stop]), 4326)
+        part[GEOMETRY_COLUMN] = shapely.to_wkb(
+            geoms, hex=True, include_srid=True, output_dimension=3 if layer.has_z else 2
+        )
+        buffer = io.StringIO()
+        part.to_csv(buffer, header=False, index=False, quoting=csv.QUOTE_MINIMAL, na_rep=NULL_MARK)
+        yield buffer.getvalue(), stop - start
+
+
+def _column_for_csv(values: pd.Series, kind: str) -> pd.Series:
+    """Values as COPY csv reads them; missing values become NULL_MARK through na_rep."""
+    values = values.reset_index(drop=True)
+    if kind == "integer":
+        return values.astype("Int64")
+    if kind == "json":
+        return values.map(
+            lambda v: None if _is_missing(v) else json.dumps(v, ensure_ascii=False, default=str)
+        )
+    return values
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (list, dict)):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def drop_leftover_staging_table(conn: psycopg.Connection, table: str) -> None:
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(STAGING_SCHEMA, table)))

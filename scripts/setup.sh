@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what geoservice needs on a Debian machine, then the project into .venv.
+#   scripts/setup.sh         the demo: PostgreSQL 15 + PostGIS, Python 3.12 venv
+#   scripts/setup.sh test    also the real clients the tests drive: GDAL (ogrinfo), QGIS (PyQGIS)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want=(postgresql-15 postgresql-15-postgis-3)
+if [ "${1:-}" = "test" ]; then
+  want+=(gdal-bin python3-qgis qgis-providers)
+fi
+
+missing=()
+for pkg in "${want[@]}"; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Python 3.12, as .python-version selects (pyenv), else whatever python3.12 is on PATH.
+python=""
+if command -v pyenv >/dev/null 2>&1; then
+  python="$(pyenv which python 2>/dev/null || true)"
+fi
+if [ -z "$python" ] || ! "$python" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then
+  python="$(command -v python3.12 || true)"
+fi
+if [ -z "$python" ]; then
+  echo "Python 3.12 is required (pygeoapi 0.24): install it (pyenv install 3.12) and retry" >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null; then
+  rm -rf .venv
+  "$python" -m venv .venv
+fi
+stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[test]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+echo "ready: .venv/bin/geoservice"
