@@ -50,8 +50,29 @@ class Contact(Strict):
     url: str | None = None
 
 
+SourceFormat = Literal[
+    "shapefile", "geopackage", "geojson", "geojsonseq", "kml", "delimited", "gml", "flatgeobuf"
+]
+
+
 class Source(Strict):
+    """Where the features come from.
+
+    Coordinates tables (CSV, TSV, whitespace-delimited text):
+    - `delimiter`: one character (",", ";", "|"), "tab", or "whitespace" (runs of spaces and
+      tabs); detected from the first data line when absent.
+    - `header: false` when the first data line holds values; the columns are then named
+      `columns` if given, else field_1, field_2, ... (1-based, as GDAL does).
+    - `x_field` / `y_field` / `wkt_field`: a column name, or a 1-based column number as a
+      string ("3"). Absent: detected from common names (lon/lng/longitude/x/easting/μήκος,
+      lat/latitude/y/northing/πλάτος, wkt/geometry/geom/the_geom).
+    - Leading lines that start with "#" are comments and are skipped.
+    - `format` forces a reader when the extension says nothing (e.g. "delimited" for .sta).
+    """
+
     path: str = Field(description="file path, relative to the descriptor's folder")
+    format: SourceFormat | None = None
+    columns: list[str] | None = Field(None, description="column names of a table without header")
     layer: str | None = None
     crs: str | None = Field(None, description="override or declare the source CRS, e.g. EPSG:2100")
     encoding: str | None = Field(None, description="override the text encoding, e.g. cp1253")

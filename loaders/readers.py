@@ -1,0 +1,683 @@
+"""Read a source file into a GeoDataFrame in its own CRS: read_source(descriptor) -> RawLayer.
+
+GDAL (through pyogrio) reads Shapefile (also zipped), GeoPackage, GeoJSON, GeoJSON
+sequences, GML and FlatGeobuf. We read two formats ourselves because GDAL loses data there:
+- KML: GDAL's drivers drop SchemaData fields with non-ASCII names (sample 06's "Όνομα") and
+  merge a "Name" field into <name>; kml.py-style parsing with lxml keeps every field.
+- Delimited text: GDAL's CSV driver cannot read whitespace-separated tables without a header.
+Every GDAL failure becomes a SourceError with one sentence naming the file.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from lxml import etree
+from pyproj import CRS
+
+from geoservice.errors import EncodingError, GeoserviceError, LoadError, SourceError
+from loaders import encoding as enc
+from loaders.crs import CRS84
+from loaders.descriptor import Descriptor, Source
+
+RASTER_SUFFIXES = {".tif", ".tiff", ".hgt", ".asc", ".img", ".jp2", ".dem", ".vrt", ".nc", ".dt0"}
+FORMAT_BY_SUFFIX = {
+    ".shp": "shapefile",
+    ".zip": "zip",
+    ".gpkg": "geopackage",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".geojsonl": "geojsonseq",
+    ".geojsons": "geojsonseq",
+    ".geojsonseq": "geojsonseq",
+    ".ndjson": "geojsonseq",
+    ".jsonl": "geojsonseq",
+    ".kml": "kml",
+    ".kmz": "kmz",
+    ".csv": "delimited",
+    ".tsv": "delimited",
+    ".txt": "delimited",
+    ".gml": "gml",
+    ".fgb": "flatgeobuf",
+}
+_X_NAMES = (
+    "lon",
+    "lng",
+    "long",
+    "longitude",
+    "x",
+    "easting",
+    "x_coord",
+    "μήκος",
+    "γεωγραφικό μήκος",
+)
+_Y_NAMES = ("lat", "latitude", "y", "northing", "y_coord", "πλάτος", "γεωγραφικό πλάτος")
+_WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "wkt_geom")
+
+
+@dataclass
+class RawLayer:
+    """A source as read: attributes and geometries in the source CRS, nothing checked yet."""
+
+    frame: gpd.GeoDataFrame
+    crs: CRS | None
+    encoding: str | None  # None when the format fixes it (GeoJSON, GeoPackage, KML ...)
+    encoding_confidence: float | None
+    warnings: list[str]
+    source_files: list[Path]  # every file that makes up the source, for a checksum
+    layer: str | None
+    driver: str = ""
+    geometry_type: str | None = None  # as the source declares it (used for empty layers)
+    field_types: dict[str, str] = field(default_factory=dict)  # declared dtypes, e.g. int32
+
+
+def read_source(descriptor: Descriptor) -> RawLayer:
+    path = descriptor.source_path
+    if not path.exists():
+        raise SourceError(f"source file not found: {path}")
+    kind = _format_of(path, descriptor.source)
+    reader = _READERS[kind]
+    try:
+        raw = reader(path, descriptor.source)
+    except GeoserviceError:
+        raise
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
+        raise SourceError(f"cannot read {path.name}: {_first_line(err)}") from None
+    except UnicodeDecodeError as err:
+        raise EncodingError(
+            f"{path.name}: the text does not decode as {err.encoding} ({err.reason}); set "
+            "source.encoding in the descriptor"
+        ) from None
+    except Exception as err:  # GDAL and parsers raise many kinds; none may escape raw
+        raise SourceError(
+            f"cannot read {path.name}: {type(err).__name__}: {_first_line(err)}"
+        ) from None
+    raw.warnings.extend(
+        enc.check_lossy_text(raw.frame, descriptor.source.allow_lossy_text, path.name)
+    )
+    return raw
+
+
+def _format_of(path: Path, source: Source) -> str:
+    if source.format:
+        return source.format
+    suffix = path.suffix.lower()
+    if path.is_dir():
+        raise SourceError(f"{path} is a folder: name the file to load")
+    if suffix in RASTER_SUFFIXES:
+        raise SourceError(f"{path.name} is a raster (grid) file: only vector layers can be loaded")
+    if suffix in FORMAT_BY_SUFFIX:
+        return FORMAT_BY_SUFFIX[suffix]
+    if source.x_field or source.wkt_field or source.delimiter or not source.header:
+        return "delimited"
+    known = ", ".join(sorted(FORMAT_BY_SUFFIX))
+    raise SourceError(
+        f"{path.name}: unsupported file type {suffix or '(no extension)'!r}; supported: {known}"
+        " (set source.format for a coordinates table with another extension)"
+    )
+
+
+# --- GDAL formats -------------------------------------------------------------------------
+
+
+def _read_gdal(
+    dataset: str,
+    display: str,
+    source: Source,
+    files: list[Path],
+    *,
+    encoding: enc.EncodingGuess | None = None,
+    **open_options: str,
+) -> RawLayer:
+    layer = _pick_layer(dataset, display, source.layer)
+    kwargs: dict = {"layer": layer, **open_options}
+    if encoding is not None:
+        kwargs["encoding"] = _gdal_encoding(encoding.encoding)
+    info = pyogrio.read_info(dataset, **kwargs)
+    frame = pyogrio.read_dataframe(dataset, **kwargs)
+    crs = CRS.from_user_input(info["crs"]) if info.get("crs") else None
+    warnings = list(encoding.warnings) if encoding else []
+    return RawLayer(
+        frame=frame,
+        crs=crs,
+        encoding=encoding.encoding if encoding else None,
+        encoding_confidence=encoding.confidence if encoding else None,
+        warnings=warnings,
+        source_files=files,
+        layer=layer,
+        driver=info.get("driver") or "",
+        geometry_type=info.get("geometry_type"),
+        field_types=dict(zip(info["fields"], (str(t) for t in info["dtypes"]), strict=False)),
+    )
+
+
+def _gdal_encoding(name: str) -> str:
+    # pyogrio mishandles some lower-case spellings ("iso-8859-1"); ASCII is a subset of UTF-8.
+    return "UTF-8" if name == "ascii" else name.upper()
+
+
+def _pick_layer(dataset: str, display: str, wanted: str | None) -> str:
+    layers = [str(name) for name, _ in pyogrio.list_layers(dataset)]
+    if wanted is not None:
+        if wanted not in layers:
+            raise SourceError(
+                f"{display} has no layer {wanted!r}; its layers: {', '.join(layers) or 'none'}"
+            )
+        return wanted
+    if len(layers) == 1:
+        return layers[0]
+    if not layers:
+        raise SourceError(f"{display} holds no layers")
+    raise SourceError(
+        f"{display} holds {len(layers)} layers ({', '.join(layers)}): name one as source.layer"
+    )
+
+
+def _read_shapefile(path: Path, source: Source) -> RawLayer:
+    sidecars = _sidecars(path)
+    for ext in (".shx", ".dbf"):
+        if ext not in sidecars:
+            raise SourceError(
+                f"{path.name}: the shapefile is incomplete, {path.stem}{ext} is missing"
+            )
+    dbf = sidecars[".dbf"].read_bytes()
+    cpg = sidecars[".cpg"].read_text(errors="replace") if ".cpg" in sidecars else None
+    return _shapefile_layer(str(path), path.name, source, list(sidecars.values()), dbf, cpg)
+
+
+def _shapefile_layer(
+    dataset: str, display: str, source: Source, files: list[Path], dbf: bytes, cpg: str | None
+) -> RawLayer:
+    _check_shp_header(dataset, display)
+    guess = _dbf_encoding(dbf, cpg, source.encoding, display)
+    raw = _read_gdal(dataset, display, source, files, encoding=guess)
+    raw.warnings.extend(enc.truncation_warnings(dbf))
+    raw.warnings.insert(0, f"{display}: text read as {guess.encoding}: {guess.reason}")
+    return raw
+
+
+def _check_shp_header(dataset: str, display: str) -> None:
+    """GDAL opens some garbage as an empty layer; the .shp magic number says otherwise."""
+    with _open_bytes(dataset) as handle:
+        head = handle.read(4)
+    if head != b"\x00\x00\x27\x0a":
+        raise SourceError(f"{display} is not a valid shapefile (corrupt or not a .shp file)")
+
+
+def _open_bytes(dataset: str) -> io.BufferedIOBase:
+    """Open a plain path or a /vsizip/ member for reading a few bytes."""
+    if dataset.startswith("/vsizip/"):
+        archive, member = _split_vsizip(dataset)
+        return zipfile.ZipFile(archive).open(member)  # type: ignore[return-value]
+    return open(dataset, "rb")
+
+
+def _split_vsizip(dataset: str) -> tuple[str, str]:
+    rest = dataset[len("/vsizip/") :]
+    cut = rest.lower().index(".zip/") + 4
+    return rest[:cut], rest[cut + 1 :]
+
+
+def _dbf_encoding(
+    dbf: bytes, cpg: str | None, override: str | None, display: str
+) -> enc.EncodingGuess:
+    guess = enc.resolve_dbf_encoding(dbf, cpg, override)
+    if guess.confidence < 1.0:
+        return guess
+    bad = _undecodable(dbf, guess.encoding)
+    if bad is None:
+        return guess
+    if override:
+        raise EncodingError(
+            f"{display}: field '{bad[0]}' does not decode as {guess.encoding} (declared in "
+            f"source.encoding), e.g. bytes {bad[1]!r}"
+        )
+    fallback = enc.resolve_dbf_encoding(dbf)
+    fallback.warnings.insert(
+        0,
+        f"the .cpg file says {guess.encoding} but field '{bad[0]}' does not decode as such "
+        f"(e.g. {bad[1]!r}); detected {fallback.encoding} instead",
+    )
+    return fallback
+
+
+def _undecodable(dbf: bytes, encoding: str) -> tuple[str, bytes] | None:
+    for name, block in enc.parse_dbf(dbf).char_fields.items():
+        data = block.tobytes()
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as err:
+            return name, data[max(0, err.start - 10) : err.end + 10]
+    return None
+
+
+def _sidecars(path: Path) -> dict[str, Path]:
+    """The files of a shapefile by lower-case suffix (.SHP/.DBF spelt any case)."""
+    found = {path.suffix.lower(): path}
+    for other in path.parent.iterdir():
+        if other.stem == path.stem and other != path:
+            suffix = other.suffix.lower()
+            if suffix in {".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx"}:
+                found[suffix] = other
+    return found
+
+
+def _read_zip(path: Path, source: Source) -> RawLayer:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise SourceError(f"{path.name} is not a valid zip archive") from None
+    with archive:
+        names = [
+            n for n in archive.namelist() if not n.startswith("__MACOSX") and not n.endswith("/")
+        ]
+        member = _zip_member(path, names, source.layer)
+        dataset = f"/vsizip/{path.resolve()}/{member}"
+        suffix = Path(member).suffix.lower()
+        if suffix == ".shp":
+            stem = member[: -len(suffix)]
+            by_ext = {Path(n).suffix.lower(): n for n in names if n[: -len(Path(n).suffix)] == stem}
+            for ext in (".shx", ".dbf"):
+                if ext not in by_ext:
+                    raise SourceError(f"{path.name}: the zipped shapefile {member} has no {ext}")
+            dbf = archive.read(by_ext[".dbf"])
+            cpg = archive.read(by_ext[".cpg"]).decode("latin-1") if ".cpg" in by_ext else None
+    if suffix == ".shp":
+        zipped = source.model_copy(update={"layer": None})
+        return _shapefile_layer(dataset, f"{path.name}/{member}", zipped, [path], dbf, cpg)
+    return _read_gdal(dataset, f"{path.name}/{member}", source, [path])
+
+
+def _zip_member(path: Path, names: list[str], wanted: str | None) -> str:
+    data = [n for n in names if FORMAT_BY_SUFFIX.get(Path(n).suffix.lower()) not in (None, "zip")]
+    if wanted:
+        matches = [n for n in data if wanted in (n, Path(n).name, Path(n).stem)]
+        if matches:
+            return matches[0]
+    if len(data) == 1:
+        return data[0]
+    if not data:
+        raise SourceError(f"{path.name} holds no file of a supported format")
+    raise SourceError(
+        f"{path.name} holds {len(data)} datasets ({', '.join(data)}): name one as source.layer"
+    )
+
+
+def _read_plain(path: Path, source: Source) -> RawLayer:
+    return _read_gdal(str(path), path.name, source, [path])
+
+
+def _read_gml(path: Path, source: Source) -> RawLayer:
+    files = [path] + [p for p in (path.with_suffix(".xsd"), path.with_suffix(".gfs")) if p.exists()]
+    # WRITE_GFS=NO: never write a .gfs next to the user's file.
+    return _read_gdal(str(path), path.name, source, files, WRITE_GFS="NO")
+
+
+def _read_geojson(path: Path, source: Source) -> RawLayer:
+    try:
+        raw = _read_gdal(str(path), path.name, source, [path])
+    except pyogrio.errors.DataSourceError:
+        # A .json holding newline-delimited features is a GeoJSON text sequence.
+        raw = _read_gdal(f"GeoJSONSeq:{path}", path.name, source, [path])
+    _geojson_crs(raw)
+    return raw
+
+
+def _read_geojsonseq(path: Path, source: Source) -> RawLayer:
+    raw = _read_gdal(f"GeoJSONSeq:{path}", path.name, source, [path])
+    _geojson_crs(raw)
+    return raw
+
+
+def _geojson_crs(raw: RawLayer) -> None:
+    """RFC 7946: GeoJSON without a crs member is CRS84 (GDAL reports EPSG:4326 in lon/lat)."""
+    if raw.crs is None or raw.crs.equals(CRS.from_epsg(4326), ignore_axis_order=True):
+        raw.crs = CRS84
+        raw.frame = raw.frame.set_crs(CRS84, allow_override=True)
+
+
+# --- KML ----------------------------------------------------------------------------------
+
+_KML_TYPES = {"int": "int", "uint": "int", "short": "int", "ushort": "int", "float": "float",
+              "double": "float", "bool": "bool"}  # fmt: skip
+_GEOMETRY_TAGS = {"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"}
+
+
+def _read_kml(path: Path, source: Source) -> RawLayer:
+    return _parse_kml(path.read_bytes(), path.name, source, [path])
+
+
+def _read_kmz(path: Path, source: Source) -> RawLayer:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            kmls = [n for n in archive.namelist() if n.lower().endswith(".kml")]
+            if not kmls:
+                raise SourceError(f"{path.name} holds no .kml document")
+            name = "doc.kml" if "doc.kml" in kmls else kmls[0]
+            data = archive.read(name)
+    except zipfile.BadZipFile:
+        raise SourceError(f"{path.name} is not a valid KMZ (zip) archive") from None
+    return _parse_kml(data, path.name, source, [path])
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _parse_kml(data: bytes, display: str, source: Source, files: list[Path]) -> RawLayer:
+    try:
+        root = etree.fromstring(data, etree.XMLParser(huge_tree=True, recover=False))
+    except etree.XMLSyntaxError as err:
+        raise SourceError(f"{display} is not valid KML (XML error: {err})") from None
+    schema_types = {
+        sf.get("name"): _KML_TYPES.get((sf.get("type") or "").lower(), "string")
+        for sf in root.iter("{*}SimpleField")
+    }
+    placemarks = list(root.iter("{*}Placemark"))
+    names: dict[etree._Element, str | None] = {}  # Folder -> name: a folder may hold 10k marks
+    owner = [_folder_of(p, names) for p in placemarks]
+    if source.layer is not None:
+        folders = sorted({f for f in owner if f is not None})
+        placemarks = [p for p, f in zip(placemarks, owner, strict=True) if f == source.layer]
+        if not placemarks:
+            raise SourceError(
+                f"{display} has no folder {source.layer!r}; its folders: {', '.join(folders)}"
+            )
+    rows: list[dict[str, object]] = []
+    geoms: list[shapely.Geometry | None] = []
+    for pm in placemarks:
+        rows.append(_kml_properties(pm))
+        geoms.append(_kml_geometry(pm))
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    frame = pd.DataFrame(rows, columns=columns or None)
+    for name in frame.columns:
+        kind = schema_types.get(name, "string")
+        if kind != "string":
+            frame[name] = pd.to_numeric(frame[name], errors="coerce")
+            if kind == "int":
+                frame[name] = frame[name].astype("Int64")
+    geo = gpd.GeoDataFrame(frame, geometry=_drop_flat_z(np.array(geoms, dtype=object)), crs=CRS84)
+    clashes = [k for k in columns if k.lower() in ("name", "description") and k != k.lower()]
+    warnings = [
+        f"{display}: the ExtendedData field '{k}' has the same name as the placemark "
+        f"<{k.lower()}>: both kept, under distinct column names"
+        for k in clashes
+    ]
+    return RawLayer(geo, CRS84, None, None, warnings, files, source.layer, driver="KML (lxml)",
+                    geometry_type=None)  # fmt: skip
+
+
+def _folder_of(pm: etree._Element, names: dict[etree._Element, str | None]) -> str | None:
+    """The name of the nearest named Folder or Document around a placemark."""
+    parent = pm.getparent()
+    while parent is not None:
+        if parent not in names:
+            node = parent.find("{*}name") if _local(parent.tag) in ("Folder", "Document") else None
+            names[parent] = node.text.strip() if node is not None and node.text else None
+        if names[parent] is not None:
+            return names[parent]
+        parent = parent.getparent()
+    return None
+
+
+def _kml_properties(pm: etree._Element) -> dict[str, object]:
+    row: dict[str, object] = {}
+    for tag in ("name", "description"):
+        node = pm.find("{*}" + tag)
+        if node is not None and node.text is not None:
+            row[tag] = node.text.strip()
+    for data in pm.iterfind("{*}ExtendedData/{*}Data"):
+        value = data.find("{*}value")
+        row[data.get("name", "")] = value.text if value is not None else None
+    for data in pm.iterfind("{*}ExtendedData/{*}SchemaData/{*}SimpleData"):
+        row[data.get("name", "")] = data.text
+    return row
+
+
+def _kml_geometry(pm: etree._Element) -> shapely.Geometry | None:
+    for child in pm:
+        if _local(child.tag) in _GEOMETRY_TAGS:
+            return _kml_shape(child)
+    return None
+
+
+def _kml_shape(node: etree._Element) -> shapely.Geometry | None:
+    kind = _local(node.tag)
+    if kind == "Point":
+        coords = _kml_coords(node)
+        return shapely.Point(coords[0]) if coords else None
+    if kind in ("LineString", "LinearRing"):
+        coords = _kml_coords(node)
+        return shapely.LineString(coords) if len(coords) >= 2 else None
+    if kind == "Polygon":
+        outer = node.find("{*}outerBoundaryIs/{*}LinearRing")
+        if outer is None:
+            return None
+        holes = [_kml_coords(r) for r in node.iterfind("{*}innerBoundaryIs/{*}LinearRing")]
+        return shapely.Polygon(_kml_coords(outer), holes)
+    if kind == "MultiGeometry":
+        parts = [g for c in node if _local(c.tag) in _GEOMETRY_TAGS if (g := _kml_shape(c))]
+        types = {p.geom_type for p in parts}
+        if types == {"Point"}:
+            return shapely.MultiPoint(parts)
+        if types == {"LineString"}:
+            return shapely.MultiLineString(parts)
+        if types == {"Polygon"}:
+            return shapely.MultiPolygon(parts)
+        return shapely.GeometryCollection(parts) if parts else None
+    return None
+
+
+def _kml_coords(node: etree._Element) -> list[tuple[float, ...]]:
+    text = node.findtext("{*}coordinates") or ""
+    return [tuple(float(v) for v in tup.split(",")) for tup in text.split()]
+
+
+def _drop_flat_z(geoms: np.ndarray) -> np.ndarray:
+    """KML writes altitude 0 for ground features: an all-zero Z carries no information."""
+    if not shapely.has_z(geoms).any():
+        return geoms
+    z = shapely.get_coordinates(geoms, include_z=True)[:, 2]
+    return shapely.force_2d(geoms) if np.all((z == 0) | np.isnan(z)) else geoms
+
+
+# --- Delimited text -----------------------------------------------------------------------
+
+
+def _read_delimited(path: Path, source: Source) -> RawLayer:
+    data = path.read_bytes()
+    guess = _text_encoding(data, source.encoding)
+    text = data.decode(guess.encoding, errors="strict")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = text.splitlines()
+    skip = 0
+    while skip < len(lines) and (not lines[skip].strip() or lines[skip].lstrip().startswith("#")):
+        skip += 1
+    if skip == len(lines):
+        raise SourceError(f"{path.name} holds no data lines")
+    sep = _delimiter(source.delimiter, lines[skip])
+    table = pd.read_csv(
+        io.StringIO("\n".join(lines[skip:])),
+        sep=sep,
+        header=0 if source.header else None,
+        dtype=str,
+        keep_default_na=False,
+        skipinitialspace=True,
+        engine="python" if sep not in (",", ";", "\t", "|", r"\s+") else "c",
+    )
+    table = _name_columns(table, source, path.name)
+    table = table.apply(lambda s: s.str.strip()).replace("", None)
+    geometry, wkt = _table_geometry(table, source, path.name, first_line=skip + 1 + source.header)
+    if wkt is not None:
+        table = table.drop(columns=[wkt])
+    table = _infer_types(table)
+    frame = gpd.GeoDataFrame(table, geometry=geometry, crs=None)
+    warnings = list(guess.warnings)
+    if guess.confidence < 1.0:
+        warnings.insert(0, f"{path.name}: text read as {guess.encoding}: {guess.reason}")
+    return RawLayer(frame, None, guess.encoding, guess.confidence, warnings, [path], None,
+                    driver="delimited text", geometry_type=None if wkt else "Point")  # fmt: skip
+
+
+def _text_encoding(data: bytes, override: str | None) -> enc.EncodingGuess:
+    if override:
+        try:
+            return enc.EncodingGuess(enc.canonical(override), 1.0, "declared in the descriptor")
+        except LookupError:
+            raise EncodingError(f"unknown text encoding {override!r} in source.encoding") from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        return enc.EncodingGuess("utf-8", 1.0, "the file starts with a UTF-8 byte-order mark")
+    return enc.detect_encoding(data)
+
+
+def _delimiter(declared: str | None, first: str) -> str:
+    if declared:
+        named = {"tab": "\t", "\\t": "\t", "whitespace": r"\s+", " ": r"\s+", "space": r"\s+"}
+        return named.get(declared.lower(), declared)
+    counts = {d: first.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else r"\s+"
+
+
+def _name_columns(table: pd.DataFrame, source: Source, display: str) -> pd.DataFrame:
+    if source.header:
+        table.columns = [str(c).strip() for c in table.columns]
+        return table
+    if source.columns:
+        if len(source.columns) != len(table.columns):
+            raise SourceError(
+                f"{display} has {len(table.columns)} columns but source.columns names "
+                f"{len(source.columns)}"
+            )
+        table.columns = source.columns
+    else:
+        table.columns = [f"field_{i}" for i in range(1, len(table.columns) + 1)]
+    return table
+
+
+def _column(table: pd.DataFrame, spec: str | None, names: tuple[str, ...], what: str) -> str | None:
+    columns = list(table.columns)
+    if spec is not None:
+        if spec in columns:
+            return spec
+        if spec.isdigit() and 1 <= int(spec) <= len(columns):
+            return columns[int(spec) - 1]
+        folded = {str(c).casefold(): c for c in columns}
+        if spec.casefold() in folded:
+            return folded[spec.casefold()]
+        raise LoadError(
+            f"source.{what} {spec!r} is not a column; the columns: {', '.join(map(str, columns))}"
+        )
+    folded = {str(c).strip().casefold(): c for c in columns}
+    return next((folded[n] for n in names if n in folded), None)
+
+
+def _wkt_column(table: pd.DataFrame, source: Source) -> str | None:
+    if source.x_field or source.y_field:
+        return None
+    return _column(table, source.wkt_field, _WKT_NAMES, "wkt_field")
+
+
+def _table_geometry(
+    table: pd.DataFrame, source: Source, display: str, first_line: int
+) -> tuple[np.ndarray, str | None]:
+    """The geometries, and the WKT column they came from (None for x/y columns)."""
+    wkt = _wkt_column(table, source)
+    if wkt is not None:
+        return _parse_wkt(table[wkt], display, first_line), wkt
+    x = _column(table, source.x_field, _X_NAMES, "x_field")
+    y = _column(table, source.y_field, _Y_NAMES, "y_field")
+    if x is None or y is None:
+        raise SourceError(
+            f"{display}: no coordinate columns found (columns: "
+            f"{', '.join(map(str, table.columns))}); name them with source.x_field and "
+            "source.y_field, or source.wkt_field"
+        )
+    xs = _numbers(table[x], display, first_line)
+    ys = _numbers(table[y], display, first_line)
+    table[x], table[y] = xs, ys
+    geoms = shapely.points(np.column_stack([xs, ys]))
+    geoms[np.isnan(xs) | np.isnan(ys)] = None
+    return geoms, None
+
+
+def _numbers(column: pd.Series, display: str, first_line: int) -> np.ndarray:
+    text = column.str.replace(",", ".", regex=False)  # decimal comma (Greek spreadsheets)
+    values = pd.to_numeric(text, errors="coerce")
+    bad = values.isna() & column.notna()
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise LoadError(
+            f"{display}, line {first_line + pos}: coordinate {column.iloc[pos]!r} in column "
+            f"'{column.name}' is not a number"
+        )
+    return values.to_numpy(dtype=float)
+
+
+def _parse_wkt(column: pd.Series, display: str, first_line: int) -> np.ndarray:
+    values = column.to_numpy(dtype=object)
+    geoms = shapely.from_wkt(values, on_invalid="ignore")
+    bad = shapely.is_missing(geoms) & pd.notna(values)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise LoadError(
+            f"{display}, line {first_line + pos}: {str(values[pos])[:60]!r} in column "
+            f"'{column.name}' is not valid WKT"
+        )
+    return geoms
+
+
+_INT = r"[+-]?(?:0|[1-9]\d*)"  # a leading zero marks a code ("007"): stays a string
+_FLOAT = r"[+-]?(?:(?:0|[1-9]\d*)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_PARSERS: list[tuple[str, str, Callable[[pd.Series], pd.Series]]] = [
+    ("integer", _INT, lambda s: pd.to_numeric(s).astype("Int64")),
+    ("number", _FLOAT, lambda s: pd.to_numeric(s)),
+    ("boolean", r"(?i:true|false)", lambda s: s.str.lower().map({"true": True, "false": False})),
+]
+
+
+def _infer_types(table: pd.DataFrame) -> pd.DataFrame:
+    """Text tables have no declared types: numbers only when every value is one."""
+    for name in table.columns:
+        column = table[name]
+        if column.dtype != object and not pd.api.types.is_string_dtype(column):
+            continue
+        values = column.dropna()
+        if values.empty:
+            continue
+        for _, pattern, parse in _PARSERS:
+            if values.str.fullmatch(pattern).all():
+                table[name] = parse(column)
+                break
+    return table
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    text = re.sub(r"\s+", " ", text.splitlines()[0] if text else type(err).__name__)
+    return text[:300]
+
+
+_READERS: dict[str, Callable[[Path, Source], RawLayer]] = {
+    "shapefile": _read_shapefile,
+    "zip": _read_zip,
+    "geopackage": _read_plain,
+    "flatgeobuf": _read_plain,
+    "gml": _read_gml,
+    "geojson": _read_geojson,
+    "geojsonseq": _read_geojsonseq,
+    "kml": _read_kml,
+    "kmz": _read_kmz,
+    "delimited": _read_delimited,
+}
