@@ -6,6 +6,7 @@ when the catalogue version changes, so a load or removal shows up without a rest
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -70,10 +71,10 @@ class ServerState:
         return api
 
 
-def create_app(settings: Settings) -> Flask:
+def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> Flask:
     app = Flask("geoservice", static_folder=None)
     app.url_map.strict_slashes = False
-    state = ServerState(settings)
+    state = ServerState(settings, refresh_seconds)
     app.extensions["geoservice"] = state
     static_dir = PACKAGE_DIR / "static"
 
@@ -115,7 +116,7 @@ def create_app(settings: Settings) -> Flask:
 
     @app.get("/collections/<path:collection_id>/queryables")
     def queryables(collection_id: str) -> Response:
-        return run(itemtypes_api.get_collection_queryables, collection_id)
+        return run(_labelled_queryables, collection_id)
 
     @app.get("/collections/<path:collection_id>/schema")
     def schema(collection_id: str) -> Response:
@@ -158,6 +159,28 @@ def create_app(settings: Settings) -> Flask:
                       "internal server error (logged)")
 
     return app
+
+
+def _labelled_queryables(api: API, api_request: APIRequest, collection_id: str):
+    """pygeoapi titles each queryable with its column name; we give the field's label
+    (in the request's language) and keep the source's own field name beside it."""
+    headers, status, content = itemtypes_api.get_collection_queryables(
+        api, api_request, collection_id
+    )
+    if status != HTTPStatus.OK or api_request.format not in (None, "json"):
+        return headers, status, content
+    document = json.loads(content)
+    provider = api.config["resources"][collection_id]["providers"][0]
+    lang = "en" if str(api_request.locale).startswith("en") else "el"
+    for field in provider.get("fields", []):
+        entry = document.get("properties", {}).get(field["name"])
+        if entry is None:
+            continue
+        label = field.get("label") or {}
+        entry["title"] = label.get(lang) or label.get("en") or field["original"]
+        if field["original"] != field["name"]:
+            entry["x-source-name"] = field["original"]
+    return headers, status, json.dumps(document, ensure_ascii=False)
 
 
 def _filter_from_query_json(api_request: APIRequest) -> None:

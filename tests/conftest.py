@@ -49,3 +49,63 @@ def settings() -> Iterator[Settings]:
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_collections(settings: Settings) -> dict[str, object]:
+    """The demo descriptors, loaded once for the session: {id: LoadReport}."""
+    from loaders.descriptor import load_descriptor
+    from loaders.pipeline import load
+
+    reports = {}
+    for path in sorted((PROJECT_ROOT / "collections").glob("*.yml")):
+        descriptor = load_descriptor(path)
+        reports[descriptor.id] = load(settings, descriptor)
+    return reports
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, demo_collections: dict) -> object:
+    """The app in-process (no HTTP): for API behaviour."""
+    from geoservice.app import create_app
+
+    return create_app(settings, refresh_seconds=0).test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, demo_collections: dict) -> Iterator[str]:
+    """`geoservice serve` in a subprocess on a free port: for real clients over real HTTP."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": settings.dsn, "GEOSERVICE_PORT": str(port)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "geoservice", "serve", "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/?f=json", timeout=5):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(f"the server did not start: {process.stderr.read()}") from None
+            time.sleep(0.3)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

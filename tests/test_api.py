@@ -1,0 +1,258 @@
+"""OGC API Features behaviour, in-process against a real PostGIS loaded with the demo layers."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+from geoservice.settings import PROJECT_ROOT
+
+GEOJSON = "application/geo+json"
+EPSG2100 = "http://www.opengis.net/def/crs/EPSG/0/2100"
+
+
+def items(client, collection: str, **params) -> dict:
+    response = client.get(f"/collections/{collection}/items", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def column_for(client, collection: str, original: str) -> str:
+    """The published (sanitised) property name of a source field, from the queryables' titles."""
+    from geoservice import db, registry
+
+    state = client.application.extensions["geoservice"]
+    with db.connect(state.settings) as conn:
+        record = registry.get_collection(conn, collection)
+    return next(f["name"] for f in record.fields if f["original"] == original)
+
+
+def test_landing_page_links_the_openapi_document_as_owslib_expects(client):
+    links = client.get("/", headers={"Accept": "application/json"}).get_json()["links"]
+    service_desc = [link for link in links if link["rel"] == "service-desc"]
+    assert any(
+        link["type"] == "application/vnd.oai.openapi+json;version=3.0" for link in service_desc
+    )
+
+
+def test_every_demo_collection_is_listed_without_hand_written_config(client, demo_collections):
+    listed = {c["id"] for c in client.get("/collections?f=json").get_json()["collections"]}
+    assert set(demo_collections) <= listed
+
+
+def test_collection_offers_the_source_crs(client):
+    body = client.get("/collections/prefectures?f=json").get_json()
+    assert EPSG2100 in body["crs"]
+    assert body["storageCrs"] == "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    minx, miny, maxx, maxy = body["extent"]["spatial"]["bbox"][0]
+    assert 19 < minx < 21 and 34 < miny < 35.5 and 28 < maxx < 30 and 41 < maxy < 42
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Accept": "application/geo+json"}, {"Accept": "*/*"}, {}],
+    ids=["qgis", "owslib", "none"],
+)
+def test_items_are_geojson_whatever_json_client_asks(client, headers):
+    response = client.get("/collections/municipalities/items", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith(GEOJSON)
+    body = response.get_json()
+    assert body["type"] == "FeatureCollection"
+    assert body["numberMatched"] == 11 and body["numberReturned"] == 11
+
+
+def test_openapi_limit_maximum_sets_qgis_page_size(client):
+    doc = client.get("/openapi", headers={"Accept": "application/json"}).get_json()
+    limit = doc["components"]["parameters"]["limit"]["schema"]
+    assert limit["maximum"] == 10000 and limit["default"] == 100
+    items_get = doc["paths"]["/collections/municipalities/items"]["get"]
+    assert {"$ref": "#/components/parameters/limit"} in items_get["parameters"]
+
+
+def test_paging_with_next_links_visits_every_feature_once(client):
+    seen: list = []
+    body = items(client, "prefectures", limit=10)
+    while True:
+        seen += [f["id"] for f in body["features"]]
+        assert body["numberMatched"] == 55
+        nxt = [link["href"] for link in body["links"] if link["rel"] == "next"]
+        if not nxt:
+            break
+        query = {k: v[0] for k, v in parse_qs(urlsplit(nxt[0]).query).items()}
+        body = items(client, "prefectures", **query)
+    assert len(seen) == 55 and len(set(seen)) == 55
+
+
+def test_prev_link_goes_back(client):
+    body = items(client, "prefectures", limit=10, offset=20)
+    prev = next(link["href"] for link in body["links"] if link["rel"] == "prev")
+    assert "offset=10" in prev
+
+
+def test_bbox_selects_and_excludes(client):
+    inside = items(client, "municipalities", bbox="22.9,40.6,23.0,40.7")
+    assert inside["numberMatched"] == 7
+    far_away = items(client, "municipalities", bbox="24,37,25,38")
+    assert far_away["numberMatched"] == 0 and far_away["features"] == []
+
+
+def test_bbox_in_the_greek_grid(client):
+    # The same rectangle as above, in EPSG:2100 metres (bbox-crs), finds the same features.
+    import pyproj
+
+    to_2100 = pyproj.Transformer.from_crs(4326, 2100, always_xy=True)
+    x0, y0 = to_2100.transform(22.9, 40.6)
+    x1, y1 = to_2100.transform(23.0, 40.7)
+    body = items(client, "municipalities", bbox=f"{x0},{y0},{x1},{y1}", **{"bbox-crs": EPSG2100})
+    assert body["numberMatched"] in (7, 8)  # a reprojected rectangle is slightly larger
+
+
+def test_crs_2100_returns_the_source_coordinates(client):
+    """Asking for the layer's own CRS gives back the shapefile's coordinates.
+
+    Storage is EPSG:4326; the Helmert datum shift there and back is not an exact inverse,
+    which costs up to a few millimetres.
+    """
+    source = pyogrio.read_dataframe(
+        PROJECT_ROOT / "data/demo/nomoi/nomoi_okxe.shp", encoding="cp1253"
+    )
+    code = column_for(client, "prefectures", "ESYE_ID")
+    response = client.get(
+        "/collections/prefectures/items", query_string={"crs": EPSG2100, "limit": 55}
+    )
+    assert response.headers["Content-Crs"] == f"<{EPSG2100}>"
+    served = {f["properties"][code]: f["geometry"] for f in response.get_json()["features"]}
+    for _, row in source.head(5).iterrows():
+        got = shapely.geometry.shape(served[row["ESYE_ID"]])
+        want = shapely.get_coordinates(row.geometry)
+        assert np.abs(shapely.get_coordinates(got) - want).max() < 0.005
+
+
+def test_crs_4326_has_latitude_first(client):
+    crs84 = items(client, "municipalities", limit=1)["features"][0]["geometry"]
+    epsg4326 = items(
+        client, "municipalities", limit=1, crs="http://www.opengis.net/def/crs/EPSG/0/4326"
+    )["features"][0]["geometry"]
+    lon, lat = crs84["coordinates"][0][0][0][:2]
+    assert epsg4326["coordinates"][0][0][0][:2] == [lat, lon]
+
+
+def test_greek_text_is_served_exactly_as_the_source_holds_it(client):
+    source = pyogrio.read_dataframe(
+        PROJECT_ROOT / "data/demo/nomoi/nomoi_okxe.shp", encoding="cp1253", read_geometry=False
+    )
+    name = column_for(client, "prefectures", "NAME_GR")
+    served = sorted(f["properties"][name] for f in items(client, "prefectures", limit=100)["features"])
+    assert served == sorted(source["NAME_GR"])
+    assert "Ν. ΠΙΕΡΙΑΣ" in served
+
+
+def test_codes_stored_as_text_stay_text(client):
+    code = column_for(client, "prefectures", "ESYE_ID")
+    value = items(client, "prefectures", limit=1)["features"][0]["properties"][code]
+    assert isinstance(value, str)
+
+
+def test_properties_and_sortby(client):
+    name = column_for(client, "municipalities", "name")
+    body = items(client, "municipalities", properties=name, sortby=f"-{name}")
+    names = [f["properties"][name] for f in body["features"]]
+    assert names == sorted(names, reverse=True)
+    assert all(set(f["properties"]) == {name} for f in body["features"])
+
+
+def test_property_equality_filter(client):
+    name = column_for(client, "municipalities", "name")
+    body = items(client, "municipalities", **{name: "Thermis"})
+    assert [f["properties"][name] for f in body["features"]] == ["Thermis"]
+
+
+def test_cql2_text_filter(client):
+    greek = column_for(client, "municipalities", "name_greek")
+    body = items(client, "municipalities", filter=f"{greek} LIKE 'Θ%'")
+    assert body["numberMatched"] == 3
+    assert all(f["properties"][greek].startswith("Θ") for f in body["features"])
+
+
+def test_cql2_spatial_filter(client):
+    body = items(client, "municipalities", filter="S_INTERSECTS(geometry, POINT(22.96 40.64))")
+    assert body["numberMatched"] == 1
+
+
+def test_cql2_json_filter_by_get_and_post(client):
+    name = column_for(client, "municipalities", "name")
+    cql = '{"op": "=", "args": [{"property": "%s"}, "Thermis"]}' % name
+    by_get = items(client, "municipalities", filter=cql, **{"filter-lang": "cql2-json"})
+    by_post = client.post(
+        "/collections/municipalities/items", data=cql, content_type="application/query-cql-json"
+    ).get_json()
+    assert by_get["numberMatched"] == by_post["numberMatched"] == 1
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"filter": "no_such_field = 1"}, "unknown property 'no_such_field'"),
+        ({"filter": "name = "}, "CQL"),
+        ({"bbox": "a,b,c,d"}, "bbox"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"sortby": "nope"}, "sortby"),
+        ({"properties": "nope"}, "properties"),
+        ({"crs": "http://www.opengis.net/def/crs/EPSG/0/9999"}, "CRS"),
+        ({"datetime": "2020-01-01"}, "time"),
+        ({"cartodb_id": "abc"}, "integer"),
+    ],
+)
+def test_client_mistakes_are_400_with_a_message(client, params, message):
+    response = client.get("/collections/municipalities/items", query_string=params)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert message.lower() in body["description"].lower()
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_single_feature_and_missing_ones(client):
+    first = items(client, "municipalities", limit=1)["features"][0]
+    one = client.get(f"/collections/municipalities/items/{first['id']}")
+    assert one.status_code == 200 and one.get_json()["id"] == first["id"]
+    assert one.headers["Content-Type"].startswith(GEOJSON)
+    assert client.get("/collections/municipalities/items/999999").status_code == 404
+    assert client.get("/collections/municipalities/items/not-a-number").status_code == 404
+    assert client.get("/collections/no-such-layer/items").status_code == 404
+
+
+def test_queryables_carry_the_greek_labels(client):
+    population = column_for(client, "prefectures", "POP")
+    greek = client.get("/collections/prefectures/queryables?f=json").get_json()
+    assert greek["properties"][population]["type"] in ("integer", "number")
+    assert greek["properties"][population]["title"] == "Πληθυσμός"  # Greek by default
+    assert greek["properties"][population]["x-source-name"] == "POP"
+    english = client.get("/collections/prefectures/queryables?f=json&lang=en").get_json()
+    assert english["properties"][population]["title"] == "Population"
+
+
+def test_html_items_page_loads_nothing_from_elsewhere(client):
+    page = client.get("/collections/municipalities/items?f=html").get_data(as_text=True)
+    assert "L.map" in page or "leaflet" in page.lower()
+    external = re.findall(r'(?:src|href)="(https?://[^"]+)"', page)
+    loaded = [u for u in external if not u.startswith("http://127.0.0.1") and re.search(r"\.(js|css)(\?|$)", u)]
+    assert loaded == []
+    static = re.findall(r'(?:src|href)="https?://[^/"]+(/static/[^"?]+)', page)
+    assert static, "the page should use our vendored assets"
+    for path in set(static):
+        assert client.get(path).status_code == 200, path
+
+
+def test_unknown_route_is_a_json_404(client):
+    response = client.get("/no/such/route")
+    assert response.status_code == 404
+    assert response.get_json()["code"] == "NotFound"
