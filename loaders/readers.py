@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,18 +51,9 @@ FORMAT_BY_SUFFIX = {
     ".gml": "gml",
     ".fgb": "flatgeobuf",
 }
-_X_NAMES = (
-    "lon",
-    "lng",
-    "long",
-    "longitude",
-    "x",
-    "easting",
-    "x_coord",
-    "μήκος",
-    "γεωγραφικό μήκος",
-)
-_Y_NAMES = ("lat", "latitude", "y", "northing", "y_coord", "πλάτος", "γεωγραφικό πλάτος")
+# Compared after _fold(); Greek tables write X/Y with the look-alike capitals Χ (chi), Υ (upsilon).
+_X_NAMES = ("lon", "lng", "long", "longitude", "x", "easting", "x_coord", "μηκος", "χ")
+_Y_NAMES = ("lat", "latitude", "y", "northing", "y_coord", "πλατος", "υ")
 _WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "wkt_geom")
 
 
@@ -573,14 +565,20 @@ def _column(table: pd.DataFrame, spec: str | None, names: tuple[str, ...], what:
             return spec
         if spec.isdigit() and 1 <= int(spec) <= len(columns):
             return columns[int(spec) - 1]
-        folded = {str(c).casefold(): c for c in columns}
-        if spec.casefold() in folded:
-            return folded[spec.casefold()]
+        folded = {_fold(c): c for c in columns}
+        if _fold(spec) in folded:
+            return folded[_fold(spec)]
         raise LoadError(
             f"source.{what} {spec!r} is not a column; the columns: {', '.join(map(str, columns))}"
         )
-    folded = {str(c).strip().casefold(): c for c in columns}
-    return next((folded[n] for n in names if n in folded), None)
+    folded = {_fold(c): c for c in columns}
+    return next((folded[_fold(n)] for n in names if _fold(n) in folded), None)
+
+
+def _fold(name: object) -> str:
+    """Case- and accent-insensitive form of a column name ("Πλάτος" ~ "πλατος")."""
+    decomposed = unicodedata.normalize("NFD", str(name).strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _wkt_column(table: pd.DataFrame, source: Source) -> str | None:
@@ -626,7 +624,7 @@ def _numbers(column: pd.Series, display: str, first_line: int) -> np.ndarray:
 
 
 def _parse_wkt(column: pd.Series, display: str, first_line: int) -> np.ndarray:
-    values = column.to_numpy(dtype=object)
+    values = column.astype(object).where(column.notna(), None).to_numpy()
     geoms = shapely.from_wkt(values, on_invalid="ignore")
     bad = shapely.is_missing(geoms) & pd.notna(values)
     if bad.any():
