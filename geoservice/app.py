@@ -14,9 +14,9 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 import pygeoapi.api as core_api
 import pygeoapi.api.itemtypes as itemtypes_api
-import psycopg
 from flask import Flask, Response, jsonify, make_response, request, send_from_directory
 from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
@@ -66,7 +66,7 @@ class ServerState:
     def _build(self, collections: list[registry.CollectionRecord]) -> API:
         config = build_config(self.settings, collections)
         api = API(config, build_openapi(config))
-        # pygeoapi logs every client error (a 400, a 404) with a trace; we log server errors ourselves.
+        # pygeoapi logs every client error (400, 404) with a trace; we log server errors.
         logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)
         return api
 
@@ -88,7 +88,9 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         else:
             headers, status, content = function(api, api_request, *args)
         if int(status) >= 500:
-            LOGGER.error("%s %s -> %s: %s", request.method, request.full_path, status, content[:500])
+            LOGGER.error(
+                "%s %s -> %s: %s", request.method, request.full_path, status, content[:500]
+            )
         return make_response(content, status, headers or {})
 
     def items_response(response: Response) -> Response:
@@ -125,8 +127,11 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     @app.route("/collections/<path:collection_id>/items", methods=["GET", "POST"])
     def items(collection_id: str) -> Response:
         if request.method == "POST" and request.mimetype != CQL2_JSON:
-            return _error(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "InvalidParameterValue",
-                          f"POST a CQL2 JSON filter with Content-Type: {CQL2_JSON}")
+            return _error(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                "InvalidParameterValue",
+                f"POST a CQL2 JSON filter with Content-Type: {CQL2_JSON}",
+            )
         return items_response(
             run(itemtypes_api.get_collection_items, collection_id, body_as_filter=True)
         )
@@ -141,22 +146,29 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:
-        return _error(err.code or 500, "NotFound" if err.code == 404 else "InvalidRequest",
-                      err.description or err.name)
+        return _error(
+            err.code or 500,
+            "NotFound" if err.code == 404 else "InvalidRequest",
+            err.description or err.name,
+        )
 
     @app.errorhandler(psycopg.OperationalError)
     def database_down(err: Exception) -> Response:
         LOGGER.error("database unavailable: %s", err)
-        response = _error(HTTPStatus.SERVICE_UNAVAILABLE, "ServiceUnavailable",
-                          "the database is not available; try again shortly")
+        response = _error(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            "the database is not available; try again shortly",
+        )
         response.headers["Retry-After"] = "5"
         return response
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception) -> Response:
         LOGGER.exception("unexpected error")  # the trace goes to the log, never to the client
-        return _error(HTTPStatus.INTERNAL_SERVER_ERROR, "NoApplicableCode",
-                      "internal server error (logged)")
+        return _error(
+            HTTPStatus.INTERNAL_SERVER_ERROR, "NoApplicableCode", "internal server error (logged)"
+        )
 
     return app
 

@@ -59,7 +59,9 @@ def db_start(settings: Settings) -> None:
 
     _require_embedded(settings)
     database.ensure_database(settings)
-    out.print(f"local database running on 127.0.0.1:{settings.db_port} ({settings.data_dir / 'pgdata'})")
+    out.print(
+        f"local database running on 127.0.0.1:{settings.db_port} ({settings.data_dir / 'pgdata'})"
+    )
 
 
 @db.command("stop")
@@ -152,8 +154,15 @@ def load(
         if not source.exists():
             raise click.ClickException(f"no such file: {source}")
         descriptor = descriptor_for_file(
-            source, collection_id, title=title, layer=layer, crs=crs, encoding=encoding,
-            x_field=x_field, y_field=y_field, wkt_field=wkt_field,
+            source,
+            collection_id,
+            title=title,
+            layer=layer,
+            crs=crs,
+            encoding=encoding,
+            x_field=x_field,
+            y_field=y_field,
+            wkt_field=wkt_field,
         )
     database.ensure_database(settings)
     with _ProgressSteps(descriptor.id) as steps:
@@ -220,8 +229,12 @@ def list_collections(settings: Settings) -> None:
     table = Table("id", "title", "features", "geometry", "source CRS", "updated")
     for r in records:
         table.add_row(
-            r.id, r.descriptor["title"]["en"], str(r.feature_count), r.geometry_type,
-            r.source_crs, r.updated_at.strftime("%Y-%m-%d %H:%M"),
+            r.id,
+            r.descriptor["title"]["en"],
+            str(r.feature_count),
+            r.geometry_type,
+            r.source_crs,
+            r.updated_at.strftime("%Y-%m-%d %H:%M"),
         )
     out.print(table)
 
@@ -243,8 +256,11 @@ def history(settings: Settings, collection_id: str) -> None:
     for r in rows:
         note = r["error"] or "; ".join(r["warnings"] or [])
         table.add_row(
-            r["started_at"].strftime("%Y-%m-%d %H:%M:%S"), r["status"],
-            str(r["feature_count"] or ""), f"{r['seconds'] or 0:.1f}", note[:200],
+            r["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            r["status"],
+            str(r["feature_count"] or ""),
+            f"{r['seconds'] or 0:.1f}",
+            note[:200],
         )
     out.print(table)
 

@@ -22,12 +22,18 @@ from geoservice.errors import BadRequest
 MAX_NODES = 500  # a filter bigger than this is refused (cheap guard against abuse)
 
 COMPARISON = {
-    ast.ComparisonOp.EQ: "=", ast.ComparisonOp.NE: "<>", ast.ComparisonOp.LT: "<",
-    ast.ComparisonOp.LE: "<=", ast.ComparisonOp.GT: ">", ast.ComparisonOp.GE: ">=",
+    ast.ComparisonOp.EQ: "=",
+    ast.ComparisonOp.NE: "<>",
+    ast.ComparisonOp.LT: "<",
+    ast.ComparisonOp.LE: "<=",
+    ast.ComparisonOp.GT: ">",
+    ast.ComparisonOp.GE: ">=",
 }
 ARITHMETIC = {
-    ast.ArithmeticOp.ADD: "+", ast.ArithmeticOp.SUB: "-",
-    ast.ArithmeticOp.MUL: "*", ast.ArithmeticOp.DIV: "/",
+    ast.ArithmeticOp.ADD: "+",
+    ast.ArithmeticOp.SUB: "-",
+    ast.ArithmeticOp.MUL: "*",
+    ast.ArithmeticOp.DIV: "/",
 }
 SPATIAL = {
     ast.SpatialComparisonOp.INTERSECTS: "ST_Intersects",
@@ -202,8 +208,17 @@ def to_where(
 
 
 def _metres(distance: float, units: str) -> float:
-    factors = {"meters": 1.0, "metres": 1.0, "m": 1.0, "kilometers": 1000.0, "km": 1000.0,
-               "feet": 0.3048, "ft": 0.3048, "miles": 1609.344, "mi": 1609.344}
+    factors = {
+        "meters": 1.0,
+        "metres": 1.0,
+        "m": 1.0,
+        "kilometers": 1000.0,
+        "km": 1000.0,
+        "feet": 0.3048,
+        "ft": 0.3048,
+        "miles": 1609.344,
+        "mi": 1609.344,
+    }
     factor = factors.get((units or "meters").lower())
     if factor is None:
         raise FilterError(f"unknown distance unit '{units}'")

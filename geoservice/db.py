@@ -25,11 +25,7 @@ def connect(settings: Settings, **kwargs: object) -> psycopg.Connection:
     try:
         return psycopg.connect(settings.dsn, connect_timeout=10, **kwargs)
     except psycopg.OperationalError as err:
-        hint = (
-            "start it with `geoservice db start`"
-            if settings.embedded
-            else "check DATABASE_URL"
-        )
+        hint = "start it with `geoservice db start`" if settings.embedded else "check DATABASE_URL"
         raise DatabaseError(f"cannot connect to the database ({hint}): {_first_line(err)}") from err
 
 
@@ -65,7 +61,12 @@ def shared_pool(dsn: str) -> ConnectionPool:
     pool = _POOLS.get(dsn)
     if pool is None:
         pool = ConnectionPool(
-            dsn, min_size=1, max_size=8, kwargs={"autocommit": True}, open=True, timeout=10,
+            dsn,
+            min_size=1,
+            max_size=8,
+            kwargs={"autocommit": True},
+            open=True,
+            timeout=10,
             name="geoservice-read",
         )
         _POOLS[dsn] = pool

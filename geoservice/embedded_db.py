@@ -76,8 +76,15 @@ class Cluster:
             shutil.chown(self.pgdata, SERVICE_USER, SERVICE_USER)
         self._run(
             [
-                _bin("initdb"), "-D", str(self.pgdata), "-U", "geoservice",
-                "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8",
+                _bin("initdb"),
+                "-D",
+                str(self.pgdata),
+                "-U",
+                "geoservice",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
             ]
         )
         with open(self.pgdata / "postgresql.auto.conf", "a") as conf:
@@ -90,15 +97,24 @@ class Cluster:
         if not self.running():
             options = f"-p {self.port} -h 127.0.0.1 -k {self.pgdata}"
             result = self._run(
-                [_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.logfile),
-                 "-o", options, "-w", "-t", "60", "start"],
+                [
+                    _bin("pg_ctl"),
+                    "-D",
+                    str(self.pgdata),
+                    "-l",
+                    str(self.logfile),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
                 check=False,
             )
             if result.returncode != 0:
                 tail = _tail(self.logfile)
-                raise DatabaseError(
-                    f"the local database did not start on port {self.port}: {tail}"
-                )
+                raise DatabaseError(f"the local database did not start on port {self.port}: {tail}")
         self._wait_ready()
         self._ensure_database()
 
@@ -125,7 +141,9 @@ class Cluster:
 
     def _ensure_database(self) -> None:
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'geoservice'").fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = 'geoservice'"
+            ).fetchone()
             if not exists:
                 conn.execute("CREATE DATABASE geoservice")
         dsn = self.admin_dsn.rsplit("/", 1)[0] + "/geoservice"
@@ -144,8 +162,10 @@ class Cluster:
         result = subprocess.run(argv, capture_output=True, text=True, cwd="/")
         if check and result.returncode != 0:
             message = (result.stderr or result.stdout).strip().splitlines()
-            raise DatabaseError(f"{Path(argv[-1]).name if argv else ''} failed: "
-                                f"{message[-1] if message else 'no output'}")
+            raise DatabaseError(
+                f"{Path(argv[-1]).name if argv else ''} failed: "
+                f"{message[-1] if message else 'no output'}"
+            )
         return result
 
 

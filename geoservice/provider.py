@@ -53,9 +53,7 @@ class PostGISProvider(BaseProvider):
         self.field_types = {f["name"]: f["type"] for f in self.field_defs}
         self.feature_count: int | None = provider_def.get("feature_count")
         self.id_type: str = provider_def.get("id_type", "integer")
-        self._fields = {
-            f["name"]: {**JSON_TYPES[f["type"]], **_title(f)} for f in self.field_defs
-        }
+        self._fields = {f["name"]: {**JSON_TYPES[f["type"]], **_title(f)} for f in self.field_defs}
 
     def get_fields(self) -> dict[str, Any]:
         return self._fields
@@ -84,7 +82,8 @@ class PostGISProvider(BaseProvider):
         output = _output_crs(crs_transform_spec)
         features_sql = sql.SQL(
             "SELECT coalesce(json_agg(f.feature), '[]'::json) FROM ("
-            "SELECT {feature} AS feature FROM {table} {where} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+            "SELECT {feature} AS feature FROM {table} {where} "
+            "ORDER BY {order} LIMIT {limit} OFFSET {offset}"
             ") f"
         ).format(
             feature=self._feature_sql(select_properties or [], skip_geometry, output),
@@ -161,8 +160,10 @@ class PostGISProvider(BaseProvider):
     ) -> list[sql.Composable]:
         clauses: list[sql.Composable] = []
         if bbox:
-            minx, miny, maxx, maxy = (float(v) for v in bbox[:4]) if len(bbox) == 4 else (
-                float(bbox[0]), float(bbox[1]), float(bbox[3]), float(bbox[4])
+            minx, miny, maxx, maxy = (
+                (float(v) for v in bbox[:4])
+                if len(bbox) == 4
+                else (float(bbox[0]), float(bbox[1]), float(bbox[3]), float(bbox[4]))
             )
             clauses.append(
                 sql.SQL("{} && ST_MakeEnvelope({}, {}, {}, {}, 4326)").format(
@@ -175,18 +176,24 @@ class PostGISProvider(BaseProvider):
             if name not in self.field_types:
                 continue
             clauses.append(
-                sql.SQL("{} = {}").format(sql.Identifier(name), sql.Literal(self._typed(name, value)))
+                sql.SQL("{} = {}").format(
+                    sql.Identifier(name), sql.Literal(self._typed(name, value))
+                )
             )
         if filterq is not None:
             try:
-                clauses.append(cql.to_where(filterq, {n: n for n in self.field_types}, GEOMETRY_COLUMN))
+                clauses.append(
+                    cql.to_where(filterq, {n: n for n in self.field_types}, GEOMETRY_COLUMN)
+                )
             except BadRequest as err:
                 raise ProviderInvalidQueryError(user_msg=str(err)) from None
         return clauses
 
     def _datetime_clause(self, datetime_: str) -> sql.Composable:
         if not self.time_field:
-            raise ProviderInvalidQueryError(user_msg="this collection has no time field for datetime")
+            raise ProviderInvalidQueryError(
+                user_msg="this collection has no time field for datetime"
+            )
         column = sql.Identifier(self.time_field)
         if "/" in datetime_:
             start, end = (part.strip() for part in datetime_.split("/", 1))
@@ -203,7 +210,9 @@ class PostGISProvider(BaseProvider):
         for item in sortby:
             name = item["property"]
             if name not in self.field_types and name != self.id_field:
-                raise ProviderInvalidQueryError(user_msg=f"cannot sort by unknown property '{name}'")
+                raise ProviderInvalidQueryError(
+                    user_msg=f"cannot sort by unknown property '{name}'"
+                )
             direction = sql.SQL("DESC") if item.get("order") == "-" else sql.SQL("ASC")
             keys.append(sql.SQL("{} {}").format(sql.Identifier(name), direction))
         keys.append(sql.Identifier(self.id_field))  # a stable order makes paging deterministic
@@ -233,7 +242,9 @@ class PostGISProvider(BaseProvider):
         except (psycopg.errors.DataError, psycopg.errors.InvalidParameterValue) as err:
             raise ProviderInvalidQueryError(user_msg=_first_line(err)) from err
         except psycopg.errors.UndefinedFunction as err:
-            raise ProviderInvalidQueryError(user_msg="the filter compares incompatible types") from err
+            raise ProviderInvalidQueryError(
+                user_msg="the filter compares incompatible types"
+            ) from err
         except psycopg.OperationalError as err:
             raise ProviderConnectionError(user_msg="the database is not available") from err
         except psycopg.Error as err:
@@ -275,7 +286,9 @@ class PostGISProvider(BaseProvider):
             try:
                 return int(identifier)
             except ValueError:
-                raise ProviderItemNotFoundError(user_msg=f"no feature with id '{identifier}'") from None
+                raise ProviderItemNotFoundError(
+                    user_msg=f"no feature with id '{identifier}'"
+                ) from None
         return identifier
 
 

@@ -34,7 +34,10 @@ def base_config(settings: Settings, server_yml: Path = SERVER_CONFIG) -> dict[st
         "gzip": False,
         "languages": ["el", "en"],
         "pretty_print": False,
-        "limits": {"default_items": settings.page_limit_default, "max_items": settings.page_limit_max},
+        "limits": {
+            "default_items": settings.page_limit_default,
+            "max_items": settings.page_limit_max,
+        },
         "map": {"url": "", "attribution": ""},
         "templates": {
             "path": str(PACKAGE_DIR / "templates"),
@@ -70,7 +73,9 @@ def collection_resource(settings: Settings, record: CollectionRecord) -> dict[st
         extents["temporal"] = {"begin": begin, "end": end}
     links = []
     if d.get("licence_url"):
-        links.append({"type": "text/html", "rel": "license", "title": d["licence"], "href": d["licence_url"]})
+        links.append(
+            {"type": "text/html", "rel": "license", "title": d["licence"], "href": d["licence_url"]}
+        )
     keywords = d.get("keywords") or {}
     return {
         "type": "collection",

@@ -1,4 +1,6 @@
-"""The registry of published collections and of every load: reads for the server, writes for loaders.
+"""The registry of published collections and of every load.
+
+Reads for the server, writes for the loaders.
 
 Writes happen inside the caller's transaction, so a data table and its metadata change together.
 """
@@ -118,8 +120,15 @@ def start_load(conn: psycopg.Connection, collection_id: str, source: str) -> int
 
 def finish_load(conn: psycopg.Connection, load_id: int, status: str, **facts: Any) -> None:
     allowed = {
-        "source_checksum", "feature_count", "null_geometries", "repaired_geometries", "bbox",
-        "encoding", "warnings", "error", "seconds",
+        "source_checksum",
+        "feature_count",
+        "null_geometries",
+        "repaired_geometries",
+        "bbox",
+        "encoding",
+        "warnings",
+        "error",
+        "seconds",
     }
     unknown = set(facts) - allowed
     if unknown:

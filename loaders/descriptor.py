@@ -17,8 +17,18 @@ from geoservice.errors import ConfigError
 ID_PATTERN = r"^[a-z][a-z0-9_-]{0,62}$"
 # ISO 19115 MD_MaintenanceFrequencyCode values.
 Frequency = Literal[
-    "continual", "daily", "weekly", "fortnightly", "monthly", "quarterly", "biannually",
-    "annually", "asNeeded", "irregular", "notPlanned", "unknown",
+    "continual",
+    "daily",
+    "weekly",
+    "fortnightly",
+    "monthly",
+    "quarterly",
+    "biannually",
+    "annually",
+    "asNeeded",
+    "irregular",
+    "notPlanned",
+    "unknown",
 ]
 FieldType = Literal["string", "integer", "number", "boolean", "date", "datetime", "json"]
 
@@ -133,7 +143,9 @@ class Descriptor(Strict):
         return self.model_dump(mode="json", exclude={"base_dir"})
 
 
-def parse_descriptor(data: object, base_dir: Path = Path("."), origin: str = "descriptor") -> Descriptor:
+def parse_descriptor(
+    data: object, base_dir: Path = Path("."), origin: str = "descriptor"
+) -> Descriptor:
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: expected a mapping of keys, got {type(data).__name__}")
     try:
@@ -160,7 +172,10 @@ def descriptor_for_file(path: Path, collection_id: str, **source: object) -> Des
         {
             "id": collection_id,
             "title": title,
-            "source": {"path": str(Path(path).resolve()), **{k: v for k, v in source.items() if v is not None}},
+            "source": {
+                "path": str(Path(path).resolve()),
+                **{k: v for k, v in source.items() if v is not None},
+            },
         },
         origin=f"--id {collection_id}",
     )
@@ -176,7 +191,8 @@ def _explain(err: ValidationError) -> str:
             parts.append(f"missing required key '{where}'")
         elif e["type"] == "string_pattern_mismatch" and where == "id":
             parts.append(
-                f"id {e['input']!r} must be lower-case letters, digits, '_' or '-', starting with a letter"
+                f"id {e['input']!r} must be lower-case letters, digits, '_' or '-', "
+                "starting with a letter"
             )
         else:
             parts.append(f"'{where}': {e['msg']}")

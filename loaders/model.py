@@ -17,7 +17,12 @@ class FieldInfo:
     label: dict[str, str] | None = None  # {"el": ..., "en": ...} from the descriptor
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "original": self.original, "type": self.type, "label": self.label}
+        return {
+            "name": self.name,
+            "original": self.original,
+            "type": self.type,
+            "label": self.label,
+        }
 
 
 @dataclass

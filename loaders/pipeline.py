@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,7 +154,9 @@ def _temporal_column(descriptor: Descriptor, layer: PreparedLayer) -> str | None
     return None
 
 
-def _fail(conn: psycopg.Connection, load_id: int, table: str, err: BaseException, started: float) -> None:
+def _fail(
+    conn: psycopg.Connection, load_id: int, table: str, err: BaseException, started: float
+) -> None:
     """Record the failure and drop the staging table; the published layer was never touched."""
     try:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:

@@ -57,7 +57,9 @@ def drop_leftover_staging(conn: psycopg.Connection, collection_id: str) -> int:
         (STAGING_SCHEMA, _staging_prefix(collection_id) + "%"),
     ).fetchall()
     for (name,) in rows:
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(STAGING_SCHEMA, name)))
+        conn.execute(
+            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(STAGING_SCHEMA, name))
+        )
     return len(rows)
 
 
@@ -139,14 +141,14 @@ def temporal_extent(conn: psycopg.Connection, table: str, column: str | None) ->
     return list(row) if row and row[0] is not None else None
 
 
-def swap_in(conn: psycopg.Connection, table: str, collection_id: str, record: dict[str, Any]) -> None:
+def swap_in(
+    conn: psycopg.Connection, table: str, collection_id: str, record: dict[str, Any]
+) -> None:
     """The one transaction that changes what is published."""
     final = table_name_for(collection_id)
     with conn.transaction():
         conn.execute("SET LOCAL lock_timeout = '30s'")
-        conn.execute(
-            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, final))
-        )
+        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, final)))
         conn.execute(
             sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
                 sql.Identifier(STAGING_SCHEMA, table), sql.Identifier(DATA_SCHEMA)
@@ -164,7 +166,9 @@ def remove_collection(conn: psycopg.Connection, collection_id: str) -> None:
     with conn.transaction():
         record = registry.delete_collection(conn, collection_id)
         conn.execute(
-            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, record.table_name))
+            sql.SQL("DROP TABLE IF EXISTS {}").format(
+                sql.Identifier(DATA_SCHEMA, record.table_name)
+            )
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -148,7 +149,9 @@ def test_greek_text_is_served_exactly_as_the_source_holds_it(client):
         PROJECT_ROOT / "data/demo/nomoi/nomoi_okxe.shp", encoding="cp1253", read_geometry=False
     )
     name = column_for(client, "prefectures", "NAME_GR")
-    served = sorted(f["properties"][name] for f in items(client, "prefectures", limit=100)["features"])
+    served = sorted(
+        f["properties"][name] for f in items(client, "prefectures", limit=100)["features"]
+    )
     assert served == sorted(source["NAME_GR"])
     assert "Ν. ΠΙΕΡΙΑΣ" in served
 
@@ -187,7 +190,7 @@ def test_cql2_spatial_filter(client):
 
 def test_cql2_json_filter_by_get_and_post(client):
     name = column_for(client, "municipalities", "name")
-    cql = '{"op": "=", "args": [{"property": "%s"}, "Thermis"]}' % name
+    cql = json.dumps({"op": "=", "args": [{"property": name}, "Thermis"]})
     by_get = items(client, "municipalities", filter=cql, **{"filter-lang": "cql2-json"})
     by_post = client.post(
         "/collections/municipalities/items", data=cql, content_type="application/query-cql-json"
@@ -244,7 +247,11 @@ def test_html_items_page_loads_nothing_from_elsewhere(client):
     page = client.get("/collections/municipalities/items?f=html").get_data(as_text=True)
     assert "L.map" in page or "leaflet" in page.lower()
     external = re.findall(r'(?:src|href)="(https?://[^"]+)"', page)
-    loaded = [u for u in external if not u.startswith("http://127.0.0.1") and re.search(r"\.(js|css)(\?|$)", u)]
+    loaded = [
+        u
+        for u in external
+        if not u.startswith("http://127.0.0.1") and re.search(r"\.(js|css)(\?|$)", u)
+    ]
     assert loaded == []
     static = re.findall(r'(?:src|href)="https?://[^/"]+(/static/[^"?]+)', page)
     assert static, "the page should use our vendored assets"

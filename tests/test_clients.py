@@ -15,7 +15,9 @@ CITY_BOX = (22.9, 40.6, 23.0, 40.7)  # central Thessaloniki: 7 of the 11 municip
 
 
 def source_greek_names() -> set[str]:
-    frame = pyogrio.read_dataframe(PROJECT_ROOT / "data/demo/municipalities.geojson", read_geometry=False)
+    frame = pyogrio.read_dataframe(
+        PROJECT_ROOT / "data/demo/municipalities.geojson", read_geometry=False
+    )
     return set(frame["name_greek"])
 
 
