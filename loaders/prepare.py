@@ -380,9 +380,11 @@ def _faithful(column: pd.Series, declared: str | None) -> tuple[pd.Series, Field
             return column.astype("boolean"), "boolean"
         return column, "number"
     if pd.api.types.is_datetime64_any_dtype(dtype):
-        if declared == "datetime64[D]":
+        if declared == "date":
             return _as_objects(column.dt.date), "date"
         return column, "datetime"
+    if declared == "date":  # pyogrio hands OFTDate over as text or date objects
+        return _to_date(column, "?"), "date"
     if isinstance(dtype, pd.StringDtype):
         return _as_objects(column), "string"
     kind = pd.api.types.infer_dtype(column, skipna=True)

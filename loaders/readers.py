@@ -70,7 +70,7 @@ class RawLayer:
     layer: str | None
     driver: str = ""
     geometry_type: str | None = None  # as the source declares it (used for empty layers)
-    field_types: dict[str, str] = field(default_factory=dict)  # declared dtypes, e.g. int32
+    field_types: dict[str, str] = field(default_factory=dict)  # declared: int32, bool, date ...
 
 
 def read_source(descriptor: Descriptor) -> RawLayer:
@@ -149,8 +149,14 @@ def _read_gdal(
         layer=layer,
         driver=info.get("driver") or "",
         geometry_type=info.get("geometry_type"),
-        field_types=dict(zip(info["fields"], (str(t) for t in info["dtypes"]), strict=False)),
+        field_types=_declared_types(info),
     )
+
+
+def _declared_types(info: dict) -> dict[str, str]:
+    """Field dtypes as GDAL declares them ("date" for OFTDate, which pandas cannot hold)."""
+    pairs = zip(info["fields"], info["dtypes"], info.get("ogr_types") or [], strict=False)
+    return {str(n): "date" if ogr == "OFTDate" else str(dtype) for n, dtype, ogr in pairs}
 
 
 def _gdal_encoding(name: str) -> str:
@@ -405,7 +411,8 @@ def _parse_kml(data: bytes, display: str, source: Source, files: list[Path]) -> 
         f"<{k.lower()}>: both kept, under distinct column names"
         for k in clashes
     ]
-    return RawLayer(geo, CRS84, None, None, warnings, files, source.layer, driver="KML (lxml)",
+    layer = source.layer or (owner[0] if owner and len(set(owner)) == 1 else None)
+    return RawLayer(geo, CRS84, None, None, warnings, files, layer, driver="KML (lxml)",
                     geometry_type=None)  # fmt: skip
 
 

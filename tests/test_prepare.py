@@ -375,3 +375,25 @@ def test_million_points_prepare_in_seconds() -> None:
     assert len(layer.frame) == n and layer.geometry_type == "Point"
     assert 22 < layer.frame.geometry.iloc[0].x < 24
     assert elapsed < 15, f"prepare took {elapsed:.1f}s"
+
+
+def test_declared_types_survive_nulls(tmp_path: Path) -> None:
+    path = tmp_path / "typed.geojson"
+    path.write_text(
+        '{"type":"FeatureCollection","features":['
+        '{"type":"Feature","properties":{"day":"2020-01-02","at":"2020-01-02T10:00:00Z",'
+        '"flag":true,"n":5},"geometry":{"type":"Point","coordinates":[1,2]}},'
+        '{"type":"Feature","properties":{"day":null,"at":null,"flag":null,"n":null},'
+        '"geometry":{"type":"Point","coordinates":[3,4]}}]}',
+        encoding="utf-8",
+    )
+    layer = load(path)
+    assert {f.name: f.type for f in layer.fields} == {
+        "day": "date",
+        "at": "datetime",
+        "flag": "boolean",
+        "n": "integer",
+    }
+    first = layer.frame.iloc[0]
+    assert str(first["day"]) == "2020-01-02" and bool(first["flag"]) and int(first["n"]) == 5
+    assert layer.frame["day"].iloc[1] is None

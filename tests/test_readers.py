@@ -98,6 +98,7 @@ def test_kml_schema_data_greek_field_and_name_clash(shared_data: Path) -> None:
     )
     assert frame["Όνομα"].notna().all()
     assert any("'Name'" in w and "<name>" in w for w in raw.warnings)
+    assert raw.layer == "oikismoi"  # the KML Folder
     x, y = frame.geometry.x, frame.geometry.y
     inside = (x >= 22.8) & (x <= 23.1) & (y >= 40.55) & (y <= 40.7)
     assert int(inside.sum()) == 21
@@ -391,3 +392,10 @@ def test_headerless_text_named_columns_and_crs_refusal(shared_data: Path) -> Non
     assert np.isclose(raw.frame["lat"].iloc[-1], 41.4796)
     with pytest.raises(CRSError, match=r"source\.crs.*--crs.*EPSG:4326\?"):
         prepare(raw, desc)
+
+
+def test_kml_folder_as_layer(shared_data: Path) -> None:
+    path = shared_data / "06_greek_settlements_kml/3-villages.kml"
+    assert len(read(path, layer="oikismoi").frame) == 5900
+    with pytest.raises(SourceError, match=r"no folder 'villages'; its folders: oikismoi"):
+        read(path, layer="villages")
