@@ -11,6 +11,7 @@ Every GDAL failure becomes a SourceError with one sentence naming the file.
 from __future__ import annotations
 
 import io
+import os
 import re
 import unicodedata
 import zipfile
@@ -205,11 +206,20 @@ def _shapefile_layer(
 
 
 def _check_shp_header(dataset: str, display: str) -> None:
-    """GDAL opens some garbage as an empty layer; the .shp magic number says otherwise."""
+    """Refuse what GDAL would half-read: garbage it opens as an empty layer (the magic number
+    says otherwise) and a truncated file it reads with the lost features as null geometries
+    (the header's file length says how big the file must be)."""
     with _open_bytes(dataset) as handle:
-        head = handle.read(4)
-    if head != b"\x00\x00\x27\x0a":
+        head = handle.read(100)
+    actual = _byte_size(dataset)
+    if head[:4] != b"\x00\x00\x27\x0a":
         raise SourceError(f"{display} is not a valid shapefile (corrupt or not a .shp file)")
+    declared = int.from_bytes(head[24:28], "big") * 2  # in 16-bit words
+    if actual < declared:
+        raise SourceError(
+            f"{display} is truncated: its header says {declared:,} bytes, the file has "
+            f"{actual:,} (an interrupted copy or download?)"
+        )
 
 
 def _open_bytes(dataset: str) -> io.BufferedIOBase:
@@ -218,6 +228,14 @@ def _open_bytes(dataset: str) -> io.BufferedIOBase:
         archive, member = _split_vsizip(dataset)
         return zipfile.ZipFile(archive).open(member)  # type: ignore[return-value]
     return open(dataset, "rb")
+
+
+def _byte_size(dataset: str) -> int:
+    if dataset.startswith("/vsizip/"):
+        archive, member = _split_vsizip(dataset)
+        with zipfile.ZipFile(archive) as zf:
+            return zf.getinfo(member).file_size
+    return os.path.getsize(dataset)
 
 
 def _split_vsizip(dataset: str) -> tuple[str, str]:

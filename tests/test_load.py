@@ -1,0 +1,263 @@
+"""Loading into a real PostGIS: every accepted sample reads back as the source holds it, and
+failures leave what is published untouched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import psycopg
+import pyogrio
+import pytest
+from lxml import etree
+
+from geoservice import db, registry
+from geoservice.errors import EncodingError, LoadError
+from loaders.descriptor import parse_descriptor
+from loaders.pipeline import load
+
+
+def descriptor(collection_id: str, path: Path, **source) -> object:
+    return parse_descriptor(
+        {"id": collection_id, "title": collection_id, "source": {"path": str(path), **source}}
+    )
+
+
+def published_rows(settings, collection_id: str, column: str | None = None) -> list:
+    with db.connect(settings) as conn:
+        record = registry.get_collection(conn, collection_id)
+        if column is None:
+            return conn.execute(f'SELECT count(*) FROM data."{record.table_name}"').fetchall()
+        name = next(f["name"] for f in record.fields if f["original"] == column)
+        rows = conn.execute(f'SELECT "{name}" FROM data."{record.table_name}"').fetchall()
+        return [r[0] for r in rows]
+
+
+def count(settings, collection_id: str) -> int:
+    return published_rows(settings, collection_id)[0][0]
+
+
+def kml_simple_data(path: Path, name: str) -> list[str]:
+    tree = etree.parse(str(path))
+    return [e.text for e in tree.iter("{http://www.opengis.net/kml/2.2}SimpleData") if e.get("name") == name]
+
+
+# Each sample: how to load it, and the truth read independently of our loaders.
+SAMPLES = {
+    "01": ("01_thessaloniki_municipalities/thessaloniki.geojson", {}, "name_greek", None),
+    "02": ("02_nomoi_okxe_epsg2100_cp1253/nomoi_okxe.shp", {}, "NAME_GR", "cp1253"),
+    "05": ("05_thessaloniki_bus_stops/stops.geojson", {}, None, None),
+    "06": ("06_greek_settlements_kml/3-villages.kml", {}, "Όνομα", "kml"),
+    "07": ("07_thessaloniki_prefecture_bare_feature/48.json", {}, "Name", None),
+    "11": (
+        "11_auth_seismic_stations_txt/regd.sta",
+        {"format": "delimited", "delimiter": "whitespace", "header": False,
+         "columns": ["code", "lat", "lon"], "x_field": "lon", "y_field": "lat", "crs": "EPSG:4326"},
+        "code",
+        "sta",
+    ),
+    "14": ("14_dutch_addresses_epsg28992_gpkg/dutch_addresses_28992.gpkg", {}, None, None),
+    "15": ("15_naturalearth_lowres_pyogrio_fixture/naturalearth_lowres.shp", {}, "name", None),
+}
+
+
+def truth(path: Path, column: str | None, how: str | None) -> tuple[int, list | None]:
+    if how == "kml":
+        values = kml_simple_data(path, column)
+        return len(values), values
+    if how == "sta":
+        lines = [ln.split() for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+        return len(lines), [ln[0] for ln in lines]
+    if path.suffix == ".json" and '"Feature"' in path.read_text()[:200]:
+        feature = json.loads(path.read_text())
+        return 1, [feature["properties"][column]]
+    frame = pyogrio.read_dataframe(path, encoding=how, read_geometry=False)
+    return len(frame), (list(frame[column]) if column else None)
+
+
+@pytest.mark.parametrize("sample", sorted(SAMPLES))
+def test_every_accepted_sample_reads_back_as_the_source(settings, shared_data, sample):
+    relative, source, column, how = SAMPLES[sample]
+    path = shared_data / relative
+    collection_id = f"sample-{sample}"
+    report = load(settings, descriptor(collection_id, path, **source))
+    expected_count, expected_values = truth(path, column, how)
+    assert report.feature_count == expected_count
+    assert count(settings, collection_id) == expected_count
+    if expected_values is not None:
+        assert sorted(published_rows(settings, collection_id, column)) == sorted(expected_values)
+
+
+def test_the_cp1253_shapefile_is_detected_and_reported(settings, shared_data):
+    report = load(settings, descriptor("nomoi-detect", shared_data / SAMPLES["02"][0]))
+    assert report.encoding == "cp1253"
+    assert report.source_crs == "EPSG:2100"
+    assert "Ν. ΠΙΕΡΙΑΣ" in published_rows(settings, "nomoi-detect", "NAME_GR")
+
+
+def test_lossy_text_is_refused_unless_accepted(settings, shared_data):
+    path = shared_data / "12_greece_ferries_osm_lossy_encoding/greece_ferries.shp"
+    with pytest.raises(EncodingError, match=r"\?"):
+        load(settings, descriptor("ferries", path))
+    with db.connect(settings) as conn, pytest.raises(Exception, match="no published"):
+        registry.get_collection(conn, "ferries")
+    report = load(settings, descriptor("ferries", path, allow_lossy_text=True))
+    assert report.feature_count == 608
+    assert any("?" in w for w in report.warnings)
+
+
+def test_a_raster_is_refused_clearly(settings, shared_data):
+    with pytest.raises(LoadError, match="N40E022.hgt"):
+        load(settings, descriptor("dem", shared_data / "08_srtm3_dem_thessaloniki/N40E022.hgt"))
+
+
+@pytest.fixture
+def published_shapefile(settings, shared_data, tmp_path) -> tuple[str, Path]:
+    folder = tmp_path / "layer"
+    shutil.copytree(shared_data / "15_naturalearth_lowres_pyogrio_fixture", folder)
+    for f in folder.iterdir():
+        f.chmod(0o644)
+    collection_id = f"countries-{tmp_path.name[-6:].lower().replace('_', '-')}".strip("-")
+    collection_id = "countries-" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:8]
+    load(settings, descriptor(collection_id, folder / "naturalearth_lowres.shp"))
+    assert count(settings, collection_id) == 177
+    return collection_id, folder / "naturalearth_lowres.shp"
+
+
+def failed_loads(settings, collection_id: str) -> list[dict]:
+    with db.connect(settings) as conn:
+        return [r for r in registry.load_history(conn, collection_id) if r["status"] == "failed"]
+
+
+def test_a_corrupt_file_leaves_the_published_layer_as_it_was(settings, published_shapefile):
+    collection_id, shp = published_shapefile
+    data = shp.read_bytes()
+    shp.write_bytes(data[: len(data) // 3])  # truncated mid-record
+    with pytest.raises(LoadError) as failure:
+        load(settings, descriptor(collection_id, shp))
+    assert "Traceback" not in str(failure.value)
+    assert count(settings, collection_id) == 177
+    assert failed_loads(settings, collection_id)[0]["error"]
+
+
+def test_a_missing_dbf_leaves_the_published_layer_as_it_was(settings, published_shapefile):
+    collection_id, shp = published_shapefile
+    shp.with_suffix(".dbf").unlink()
+    with pytest.raises(LoadError, match=r"\.dbf"):
+        load(settings, descriptor(collection_id, shp))
+    assert count(settings, collection_id) == 177
+
+
+def test_an_unknown_crs_leaves_the_published_layer_as_it_was(settings, published_shapefile):
+    collection_id, shp = published_shapefile
+    with pytest.raises(LoadError, match="EPSG:999999"):
+        load(settings, descriptor(collection_id, shp, crs="EPSG:999999"))
+    assert count(settings, collection_id) == 177
+
+
+def test_a_database_error_mid_load_leaves_the_published_layer(settings, published_shapefile):
+    """A failure inside the database (here: a type override no value fits) after staging began."""
+    collection_id, shp = published_shapefile
+    bad = parse_descriptor(
+        {"id": collection_id, "title": "x", "source": {"path": str(shp)},
+         "fields": {"types": {"name": "integer"}}}
+    )
+    with pytest.raises(LoadError, match="name"):
+        load(settings, bad)
+    assert count(settings, collection_id) == 177
+    with db.connect(settings) as conn:
+        leftovers = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'"
+        ).fetchone()[0]
+    assert leftovers == 0
+
+
+def test_each_load_is_recorded_with_its_checksum(settings, published_shapefile):
+    collection_id, shp = published_shapefile
+    digest = hashlib.sha256()
+    for part in sorted(p for p in shp.parent.iterdir() if p.stem == shp.stem):
+        digest.update(part.read_bytes())
+    with db.connect(settings) as conn:
+        last = registry.load_history(conn, collection_id)[0]
+    assert last["status"] == "published" and last["feature_count"] == 177
+    assert last["source_checksum"] == digest.hexdigest()
+    assert len(last["bbox"]) == 4
+
+
+def test_leftovers_of_a_killed_load_are_cleaned_by_the_next(settings, published_shapefile):
+    collection_id, shp = published_shapefile
+    from loaders.writer import staging_name
+
+    leftover = staging_name(collection_id, 999999)
+    with db.connect(settings, autocommit=True) as conn:
+        conn.execute(f'CREATE TABLE staging."{leftover}" (x int)')
+    load(settings, descriptor(collection_id, shp))
+    with db.connect(settings) as conn:
+        exists = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'staging' AND tablename = %s",
+            (leftover,),
+        ).fetchone()[0]
+    assert exists == 0
+
+
+def test_two_loads_of_one_layer_at_once_are_serialised(settings, published_shapefile):
+    collection_id, shp = published_shapefile
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            load(settings, descriptor(collection_id, shp))
+        except BaseException as err:  # noqa: BLE001 - collected and asserted below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert count(settings, collection_id) == 177
+
+
+def test_the_server_sees_loads_and_removals_without_a_restart(settings, shared_data):
+    from geoservice.app import create_app
+    from loaders.writer import remove_collection
+
+    client = create_app(settings, refresh_seconds=0).test_client()
+    assert client.get("/collections/live-reload").status_code == 404
+    load(settings, descriptor("live-reload", shared_data / SAMPLES["01"][0]))
+    body = client.get("/collections/live-reload/items").get_json()
+    assert body["numberMatched"] == 11
+    with db.connect(settings, autocommit=True) as conn:
+        remove_collection(conn, "live-reload")
+    assert client.get("/collections/live-reload/items").status_code == 404
+
+
+def test_readers_never_see_a_half_swapped_table(settings, shared_data):
+    """While a layer is reloaded repeatedly, every read sees the whole layer."""
+    path = shared_data / SAMPLES["02"][0]
+    load(settings, descriptor("swap-check", path))
+    stop = threading.Event()
+    seen: list[int] = []
+    problems: list[BaseException] = []
+
+    def reader() -> None:
+        with psycopg.connect(settings.dsn, autocommit=True) as conn:
+            while not stop.is_set():
+                try:
+                    seen.append(conn.execute('SELECT count(*) FROM data."swap_check"').fetchone()[0])
+                except psycopg.errors.UndefinedTable as err:
+                    problems.append(err)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        for _ in range(3):
+            load(settings, descriptor("swap-check", path))
+    finally:
+        stop.set()
+        thread.join(30)
+    assert problems == [] and seen and set(seen) == {55}
