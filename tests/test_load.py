@@ -41,8 +41,8 @@ def count(settings, collection_id: str) -> int:
 
 
 def kml_simple_data(path: Path, name: str) -> list[str]:
-    tree = etree.parse(str(path))
-    return [e.text for e in tree.iter("{http://www.opengis.net/kml/2.2}SimpleData") if e.get("name") == name]
+    elements = etree.parse(str(path)).iter("{http://www.opengis.net/kml/2.2}SimpleData")
+    return [e.text for e in elements if e.get("name") == name]
 
 
 # Each sample: how to load it, and the truth read independently of our loaders.
@@ -54,8 +54,15 @@ SAMPLES = {
     "07": ("07_thessaloniki_prefecture_bare_feature/48.json", {}, "Name", None),
     "11": (
         "11_auth_seismic_stations_txt/regd.sta",
-        {"format": "delimited", "delimiter": "whitespace", "header": False,
-         "columns": ["code", "lat", "lon"], "x_field": "lon", "y_field": "lat", "crs": "EPSG:4326"},
+        {
+            "format": "delimited",
+            "delimiter": "whitespace",
+            "header": False,
+            "columns": ["code", "lat", "lon"],
+            "x_field": "lon",
+            "y_field": "lat",
+            "crs": "EPSG:4326",
+        },
         "code",
         "sta",
     ),
@@ -69,7 +76,8 @@ def truth(path: Path, column: str | None, how: str | None) -> tuple[int, list | 
         values = kml_simple_data(path, column)
         return len(values), values
     if how == "sta":
-        lines = [ln.split() for ln in path.read_text().splitlines() if ln and not ln.startswith("#")]
+        text = path.read_text().splitlines()
+        lines = [ln.split() for ln in text if ln and not ln.startswith("#")]
         return len(lines), [ln[0] for ln in lines]
     if path.suffix == ".json" and '"Feature"' in path.read_text()[:200]:
         feature = json.loads(path.read_text())
@@ -120,7 +128,6 @@ def published_shapefile(settings, shared_data, tmp_path) -> tuple[str, Path]:
     shutil.copytree(shared_data / "15_naturalearth_lowres_pyogrio_fixture", folder)
     for f in folder.iterdir():
         f.chmod(0o644)
-    collection_id = f"countries-{tmp_path.name[-6:].lower().replace('_', '-')}".strip("-")
     collection_id = "countries-" + hashlib.sha1(str(tmp_path).encode()).hexdigest()[:8]
     load(settings, descriptor(collection_id, folder / "naturalearth_lowres.shp"))
     assert count(settings, collection_id) == 177
@@ -162,8 +169,12 @@ def test_a_database_error_mid_load_leaves_the_published_layer(settings, publishe
     """A failure inside the database (here: a type override no value fits) after staging began."""
     collection_id, shp = published_shapefile
     bad = parse_descriptor(
-        {"id": collection_id, "title": "x", "source": {"path": str(shp)},
-         "fields": {"types": {"name": "integer"}}}
+        {
+            "id": collection_id,
+            "title": "x",
+            "source": {"path": str(shp)},
+            "fields": {"types": {"name": "integer"}},
+        }
     )
     with pytest.raises(LoadError, match="name"):
         load(settings, bad)
@@ -248,7 +259,8 @@ def test_readers_never_see_a_half_swapped_table(settings, shared_data):
         with psycopg.connect(settings.dsn, autocommit=True) as conn:
             while not stop.is_set():
                 try:
-                    seen.append(conn.execute('SELECT count(*) FROM data."swap_check"').fetchone()[0])
+                    row = conn.execute('SELECT count(*) FROM data."swap_check"').fetchone()
+                    seen.append(row[0])
                 except psycopg.errors.UndefinedTable as err:
                     problems.append(err)
 
