@@ -15,6 +15,14 @@ from geoservice.settings import PROJECT_ROOT, Settings
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
@@ -39,7 +47,8 @@ def settings() -> Iterator[Settings]:
         return
     folder = Path(tempfile.mkdtemp(prefix="geoservice-test-"))
     os.chmod(folder, 0o755)
-    s = Settings(data_dir=folder, db_port=int(os.environ.get("GEOSERVICE_TEST_DB_PORT", "54339")))
+    port = int(os.environ.get("GEOSERVICE_TEST_DB_PORT", "0")) or free_port()
+    s = Settings(data_dir=folder, db_port=port)
     from geoservice.embedded_db import Cluster
 
     cluster = Cluster.from_settings(s)
@@ -75,15 +84,12 @@ def client(settings: Settings, demo_collections: dict) -> object:
 @pytest.fixture(scope="session")
 def live_server(settings: Settings, demo_collections: dict) -> Iterator[str]:
     """`geoservice serve` in a subprocess on a free port: for real clients over real HTTP."""
-    import socket
     import subprocess
     import sys
     import time
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "DATABASE_URL": settings.dsn, "GEOSERVICE_PORT": str(port)}
     process = subprocess.Popen(
         [sys.executable, "-m", "geoservice", "serve", "--workers", "2"],
