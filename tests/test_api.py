@@ -263,3 +263,43 @@ def test_unknown_route_is_a_json_404(client):
     response = client.get("/no/such/route")
     assert response.status_code == 404
     assert response.get_json()["code"] == "NotFound"
+
+
+@pytest.fixture(scope="module")
+def timed_layer(settings, shared_data) -> str:
+    from loaders.descriptor import parse_descriptor
+    from loaders.pipeline import load
+
+    path = shared_data / "01_thessaloniki_municipalities/thessaloniki.geojson"
+    load(
+        settings,
+        parse_descriptor(
+            {
+                "id": "timed",
+                "title": "t",
+                "source": {"path": str(path)},
+                "temporal_field": "updated_at",
+            }
+        ),
+    )
+    return str(path)
+
+
+def test_datetime_selects_by_the_time_field(client, timed_layer):
+    source = pyogrio.read_dataframe(timed_layer, read_geometry=False)
+    start, end = "2015-06-22T16:06:00Z", "2015-06-22T16:07:00Z"
+    import pandas as pd
+
+    expected = int(
+        (
+            (source.updated_at >= pd.Timestamp(start)) & (source.updated_at <= pd.Timestamp(end))
+        ).sum()
+    )
+    assert 0 < expected < 11
+    body = items(client, "timed", datetime=f"{start}/{end}")
+    assert body["numberMatched"] == expected
+    assert items(client, "timed", datetime=f"{start}/..")["numberMatched"] >= expected
+    described = client.get("/collections/timed?f=json").get_json()
+    assert described["extent"]["temporal"]["interval"][0][0].startswith("2015-06-22")
+    response = client.get("/collections/timed/items", query_string={"datetime": "yesterday"})
+    assert response.status_code == 400

@@ -165,8 +165,29 @@ def test_an_unknown_crs_leaves_the_published_layer_as_it_was(settings, published
     assert count(settings, collection_id) == 177
 
 
-def test_a_database_error_mid_load_leaves_the_published_layer(settings, published_shapefile):
-    """A failure inside the database (here: a type override no value fits) after staging began."""
+def test_a_failure_after_staging_leaves_the_published_layer(settings, published_shapefile):
+    """The temporal field is checked after the rows are copied and indexed: the staging
+    table exists when the load fails, and must go without touching the published one."""
+    collection_id, shp = published_shapefile
+    bad = parse_descriptor(
+        {
+            "id": collection_id,
+            "title": "x",
+            "source": {"path": str(shp)},
+            "temporal_field": "name",
+        }
+    )
+    with pytest.raises(LoadError, match="not a date"):
+        load(settings, bad)
+    assert count(settings, collection_id) == 177
+    with db.connect(settings) as conn:
+        leftovers = conn.execute(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'"
+        ).fetchone()[0]
+    assert leftovers == 0
+
+
+def test_a_type_override_that_does_not_fit_fails_clearly(settings, published_shapefile):
     collection_id, shp = published_shapefile
     bad = parse_descriptor(
         {
@@ -179,11 +200,6 @@ def test_a_database_error_mid_load_leaves_the_published_layer(settings, publishe
     with pytest.raises(LoadError, match="name"):
         load(settings, bad)
     assert count(settings, collection_id) == 177
-    with db.connect(settings) as conn:
-        leftovers = conn.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'staging'"
-        ).fetchone()[0]
-    assert leftovers == 0
 
 
 def test_each_load_is_recorded_with_its_checksum(settings, published_shapefile):
