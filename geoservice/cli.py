@@ -117,6 +117,12 @@ def _require_embedded(settings: Settings) -> None:
 @click.option("--x-field", help="Coordinates table: column of x / longitude.")
 @click.option("--y-field", help="Coordinates table: column of y / latitude.")
 @click.option("--wkt-field", help="Coordinates table: column of WKT geometries.")
+@click.option(
+    "--allow-lossy-text",
+    is_flag=True,
+    default=None,
+    help="Publish text damaged upstream (e.g. letters already '?') with a warning.",
+)
 @click.pass_obj
 def load(
     settings: Settings,
@@ -129,6 +135,7 @@ def load(
     x_field: str | None,
     y_field: str | None,
     wkt_field: str | None,
+    allow_lossy_text: bool | None,
 ) -> None:
     """Load a layer and publish it.
 

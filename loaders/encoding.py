@@ -238,7 +238,8 @@ def check_lossy_text(frame: pd.DataFrame, allow: bool, source: str) -> list[str]
     )
     if not allow:
         raise EncodingError(
-            message + "; fix the source, or set source.allow_lossy_text: true to publish it anyway"
+            message + "; fix the source, or set source.allow_lossy_text: true "
+            "(--allow-lossy-text on the command line) to publish it anyway"
         )
     return [message + "; published anyway because source.allow_lossy_text is true"]
 
