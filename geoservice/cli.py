@@ -170,6 +170,7 @@ def load(
             x_field=x_field,
             y_field=y_field,
             wkt_field=wkt_field,
+            allow_lossy_text=allow_lossy_text,
         )
     database.ensure_database(settings)
     with _ProgressSteps(descriptor.id) as steps:

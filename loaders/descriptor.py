@@ -165,9 +165,11 @@ def load_descriptor(path: Path | str) -> Descriptor:
     return parse_descriptor(data, path.resolve().parent, origin=str(path))
 
 
-def descriptor_for_file(path: Path, collection_id: str, **source: object) -> Descriptor:
+def descriptor_for_file(
+    path: Path, collection_id: str, title: str | None = None, **source: object
+) -> Descriptor:
     """Sensible defaults for `geoservice load FILE --id ID` (no descriptor written)."""
-    title = re.sub(r"[_-]+", " ", Path(path).stem).strip() or collection_id
+    title = title or re.sub(r"[_-]+", " ", Path(path).stem).strip() or collection_id
     return parse_descriptor(
         {
             "id": collection_id,
