@@ -234,15 +234,21 @@ def list_collections(settings: Settings) -> None:
     if not records:
         out.print("nothing is published yet: geoservice load collections/<id>.yml")
         return
-    table = Table("id", "title", "features", "geometry", "source CRS", "updated")
+    table = Table(box=None)
+    table.add_column("id", no_wrap=True)
+    table.add_column("features", justify="right", no_wrap=True)
+    table.add_column("geometry", no_wrap=True)
+    table.add_column("source CRS", no_wrap=True)
+    table.add_column("updated", no_wrap=True)
+    table.add_column("title (en)", overflow="fold")
     for r in records:
         table.add_row(
             r.id,
-            r.descriptor["title"]["en"],
             str(r.feature_count),
             r.geometry_type,
             r.source_crs,
             r.updated_at.strftime("%Y-%m-%d %H:%M"),
+            r.descriptor["title"]["en"],
         )
     out.print(table)
 

@@ -1,0 +1,68 @@
+"""The command line as a user meets it: one clear line per error, non-zero exit codes."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from geoservice.cli import main
+
+
+@pytest.fixture
+def run(settings):
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(main, list(args), env={"DATABASE_URL": settings.dsn})
+
+    return invoke
+
+
+def test_load_a_file_list_history_remove(run, shared_data):
+    path = shared_data / "15_naturalearth_lowres_pyogrio_fixture/naturalearth_lowres.shp"
+    loaded = run("load", str(path), "--id", "cli-countries", "--title", "Countries")
+    assert loaded.exit_code == 0, loaded.output
+    assert "published cli-countries: 177 features" in " ".join(loaded.output.split())
+    listed = run("list")
+    assert "cli-countries" in listed.output and "Countries" in listed.output
+    history = run("history", "cli-countries")
+    assert "published" in history.output
+    removed = run("remove", "cli-countries")
+    assert removed.exit_code == 0
+    assert "cli-countries" not in run("list").output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("load", "no-such.yml"), "descriptor not found"),
+        (("load", "x.geojson", "--id", "Bad Id"), "no such file"),
+        (("remove", "never-published"), "no published collection 'never-published'"),
+        (("history", "never-loaded"), "no loads recorded"),
+    ],
+)
+def test_errors_are_one_line_and_exit_non_zero(run, args, message):
+    result = run(*args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_descriptor_typo_names_the_key(run, tmp_path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("id: x\ntitle: t\nsource: {path: a.shp, encodng: cp1253}\n", encoding="utf-8")
+    result = run("load", str(bad))
+    assert result.exit_code == 1
+    assert "unknown key 'source.encodng'" in result.output
+
+
+def test_db_commands_refuse_an_external_database(run):
+    result = run("db", "stop")
+    assert result.exit_code != 0 and "DATABASE_URL is set" in result.output
+
+
+def test_every_command_has_help(run):
+    for command in ("load", "list", "history", "remove", "serve", "demo", "db"):
+        result = run(command, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
