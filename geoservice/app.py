@@ -11,64 +11,100 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import psycopg
 import pygeoapi.api as core_api
 import pygeoapi.api.itemtypes as itemtypes_api
-from flask import Flask, Response, jsonify, make_response, request, send_from_directory
+from flask import (
+    Flask,
+    Response,
+    jsonify,
+    make_response,
+    request,
+    send_from_directory,
+    stream_with_context,
+)
 from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
 
 from geoservice import db, registry
+from geoservice.errors import GeoserviceError, NotFound
+from geoservice.items_api import (
+    Collection,
+    download_response,
+    item_response,
+    items_response,
+    parse_items_request,
+)
 from geoservice.openapi import build_openapi
 from geoservice.pygeoapi_config import PACKAGE_DIR, build_config
 from geoservice.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
+ERROR_CODES = {400: "InvalidParameterValue", 404: "NotFound", 503: "ServiceUnavailable"}
 GEOJSON = "application/geo+json"
 CQL2_JSON = "application/query-cql-json"
 REFRESH_SECONDS = 1.0  # how stale the list of collections may be
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """What the server serves, as of one catalogue version."""
+
+    api: API
+    collections: dict[str, Collection]
+
+
 class ServerState:
-    """The current pygeoapi API object, rebuilt when the catalogue changes."""
+    """The current snapshot, rebuilt when the catalogue changes."""
 
     def __init__(self, settings: Settings, refresh_seconds: float = REFRESH_SECONDS):
         self.settings = settings
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
-        self._api: API | None = None
+        self._snapshot: Snapshot | None = None
         self._version: int | None = None
         self._checked = 0.0
 
     def api(self) -> API:
-        now = time.monotonic()
-        if self._api is not None and now - self._checked < self.refresh_seconds:
-            return self._api
+        return self.current().api
+
+    def current(self) -> Snapshot:
+        snapshot = self._snapshot
+        if snapshot is not None and time.monotonic() - self._checked < self.refresh_seconds:
+            return snapshot
         with self._lock:
-            if self._api is not None and time.monotonic() - self._checked < self.refresh_seconds:
-                return self._api
+            if (
+                self._snapshot is not None
+                and time.monotonic() - self._checked < self.refresh_seconds
+            ):
+                return self._snapshot
             try:
                 with db.shared_pool(self.settings.dsn).connection() as conn:
                     version = registry.catalogue_version(conn)
-                    if self._api is None or version != self._version:
-                        self._api = self._build(registry.list_collections(conn))
+                    if self._snapshot is None or version != self._version:
+                        self._snapshot = self._build(registry.list_collections(conn))
                         self._version = version
             except psycopg.Error:
-                if self._api is None:
+                if self._snapshot is None:
                     raise
                 LOGGER.warning("database unavailable; serving the last known catalogue")
             self._checked = time.monotonic()
-            return self._api
+            return self._snapshot
 
-    def _build(self, collections: list[registry.CollectionRecord]) -> API:
-        config = build_config(self.settings, collections)
+    def _build(self, records: list[registry.CollectionRecord]) -> Snapshot:
+        config = build_config(self.settings, records)
         api = API(config, build_openapi(config))
         # pygeoapi logs every client error (400, 404) with a trace; we log server errors.
         logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)
-        return api
+        collections = {
+            cid: Collection.from_resource(cid, resource, config["server"])
+            for cid, resource in config["resources"].items()
+        }
+        return Snapshot(api, collections)
 
 
 def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> Flask:
@@ -93,11 +129,20 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
             )
         return make_response(content, status, headers or {})
 
-    def items_response(response: Response) -> Response:
+    def geojson_type(response: Response) -> Response:
         # QGIS and OWSLib expect GeoJSON's own media type for features.
         if response.status_code == 200 and response.mimetype == "application/json":
             response.headers["Content-Type"] = GEOJSON
         return response
+
+    def fast_path(collection_id: str) -> tuple[Snapshot, Collection] | None:
+        """The collection, when the request wants GeoJSON (else pygeoapi renders it)."""
+        snapshot = state.current()
+        collection = snapshot.collections.get(collection_id)
+        if collection is None:
+            return None
+        fmt = APIRequest.from_flask(request, snapshot.api.locales).format
+        return (snapshot, collection) if fmt in (None, "json", "geojson") else None
 
     @app.get("/")
     def landing_page() -> Response:
@@ -132,17 +177,49 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
                 "InvalidParameterValue",
                 f"POST a CQL2 JSON filter with Content-Type: {CQL2_JSON}",
             )
-        return items_response(
+        if found := fast_path(collection_id):
+            params = request.args.to_dict()
+            body = request.get_data() if request.method == "POST" else b""
+            parsed = parse_items_request(found[1], params, body)
+            text, headers = items_response(found[1], parsed, params, settings.base_url)
+            return Response(text, 200, headers)
+        return geojson_type(
             run(itemtypes_api.get_collection_items, collection_id, body_as_filter=True)
         )
 
     @app.get("/collections/<path:collection_id>/items/<path:item_id>")
     def item(collection_id: str, item_id: str) -> Response:
-        return items_response(run(itemtypes_api.get_collection_item, collection_id, item_id))
+        if found := fast_path(collection_id):
+            text, headers = item_response(
+                found[1], item_id, request.args.to_dict(), settings.base_url
+            )
+            return Response(text, 200, headers)
+        return geojson_type(run(itemtypes_api.get_collection_item, collection_id, item_id))
+
+    @app.get("/collections/<path:collection_id>/download")
+    def download(collection_id: str) -> Response:
+        snapshot = state.current()
+        collection = snapshot.collections.get(collection_id)
+        if collection is None:
+            raise NotFound(f"no collection '{collection_id}'")
+        params = request.args.to_dict()
+        chunks, headers = download_response(collection, params)
+        return Response(stream_with_context(chunks), 200, headers)
 
     @app.get("/static/<path:filename>")
     def static(filename: str) -> Response:
         return send_from_directory(static_dir, filename)
+
+    @app.errorhandler(GeoserviceError)
+    def our_error(err: GeoserviceError) -> Response:
+        if err.http_status >= 500:
+            LOGGER.error("%s %s: %s", request.method, request.full_path, err)
+        response = _error(
+            err.http_status, ERROR_CODES.get(err.http_status, "NoApplicableCode"), str(err)
+        )
+        if err.http_status == HTTPStatus.SERVICE_UNAVAILABLE:
+            response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException) -> Response:

@@ -54,6 +54,7 @@ def _first_line(err: BaseException) -> str:
 
 
 _POOLS: dict[str, ConnectionPool] = {}
+STATEMENT_TIMEOUT_MS = 30_000
 
 
 def shared_pool(dsn: str) -> ConnectionPool:
@@ -64,7 +65,8 @@ def shared_pool(dsn: str) -> ConnectionPool:
             dsn,
             min_size=1,
             max_size=8,
-            kwargs={"autocommit": True},
+            # A statement that runs away is stopped by the database, not left to pile up.
+            kwargs={"autocommit": True, "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"},
             open=True,
             timeout=10,
             name="geoservice-read",

@@ -115,7 +115,8 @@ def finish_staging(conn: psycopg.Connection, table: str, key: str) -> None:
             sql.Identifier(f"{table}_geom_idx"), ident, sql.Identifier(GEOMETRY_COLUMN)
         )
     )
-    conn.execute(sql.SQL("ANALYZE {}").format(ident))
+    # VACUUM sets the visibility map, so paging by key can use index-only scans.
+    conn.execute(sql.SQL("VACUUM ANALYZE {}").format(ident))
 
 
 def staging_extent(conn: psycopg.Connection, table: str) -> list[float] | None:

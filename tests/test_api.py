@@ -303,3 +303,47 @@ def test_datetime_selects_by_the_time_field(client, timed_layer):
     assert described["extent"]["temporal"]["interval"][0][0].startswith("2015-06-22")
     response = client.get("/collections/timed/items", query_string={"datetime": "yesterday"})
     assert response.status_code == 400
+
+
+def test_next_links_carry_a_keyset_cursor_that_pages_like_offset(client):
+    by_offset = items(client, "settlements", limit=50, offset=150)
+    page = items(client, "settlements", limit=50)
+    for _ in range(3):
+        nxt = next(link["href"] for link in page["links"] if link["rel"] == "next")
+        query = {k: v[0] for k, v in parse_qs(urlsplit(nxt).query).items()}
+        assert "cursor" in query
+        page = items(client, "settlements", **query)
+    assert [f["id"] for f in page["features"]] == [f["id"] for f in by_offset["features"]]
+
+
+def test_a_deep_offset_gives_the_same_page_as_walking_there(client):
+    deep = items(client, "settlements", limit=10, offset=5000)
+    walked = items(client, "settlements", limit=5010)["features"][5000:]
+    assert [f["id"] for f in deep["features"]] == [f["id"] for f in walked]
+    assert items(client, "settlements", limit=10, offset=999999)["features"] == []
+
+
+def test_counts_of_small_results_are_exact(client):
+    body = items(client, "settlements", bbox="22.8,40.55,23.1,40.7")
+    assert body["numberMatched"] == 21 and "numberMatchedEstimated" not in body
+
+
+def test_download_streams_the_whole_layer(client):
+    response = client.get("/collections/settlements/download", query_string={"bbox": "22,40,24,41"})
+    assert response.status_code == 200
+    assert "attachment" in response.headers["Content-Disposition"]
+    body = json.loads(response.get_data(as_text=True))
+    expected = items(client, "settlements", bbox="22,40,24,41", limit=10000)["numberMatched"]
+    assert len(body["features"]) == expected > 100
+
+
+def test_a_single_feature_links_back(client):
+    first = items(client, "prefectures", limit=1)["features"][0]
+    feature = client.get(f"/collections/prefectures/items/{first['id']}").get_json()
+    assert feature["geometry"] == first["geometry"]
+    assert {link["rel"] for link in feature["links"]} >= {"self", "collection"}
+
+
+def test_html_still_comes_from_pygeoapi(client):
+    response = client.get("/collections/prefectures/items", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.mimetype == "text/html"

@@ -1,0 +1,134 @@
+"""Runs feature queries on the connection pool and maps database failures to our errors.
+
+numberMatched policy: exact when it is cheap to know (an unfiltered layer's count is kept
+by the loader, and tables change only through loads; a filtered count is exact up to
+COUNT_CAP matches), otherwise the planner's estimate, flagged as such.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import PoolTimeout
+
+from geoservice.db import shared_pool
+from geoservice.errors import BadRequest, DatabaseError, GeoserviceError, NotFound
+from geoservice.feature_sql import Layer, Query
+
+COUNT_CAP = 100_000
+STREAM_BATCH = 5_000
+
+
+class QueryTimeout(GeoserviceError):
+    http_status = 503
+
+
+@dataclass
+class Page:
+    features_json: str  # a JSON array, as PostgreSQL wrote it
+    returned: int
+    last_key: Any
+
+
+@dataclass
+class Matched:
+    count: int
+    exact: bool
+
+
+class FeatureStore:
+    def __init__(self, dsn: str):
+        self.dsn = dsn
+
+    def page(
+        self, layer: Layer, query: Query, limit: int, offset: int = 0, after: Any = None
+    ) -> Page:
+        statement = layer.page(query, limit, offset, after)
+        with self._connection() as conn:
+            row = _run(conn, statement).fetchone()
+        returned, text, last_key = row if row else (0, "[]", None)
+        return Page(text, int(returned), last_key)
+
+    def matched(self, layer: Layer, query: Query) -> Matched:
+        if not query.filtered and layer.feature_count is not None:
+            return Matched(int(layer.feature_count), True)
+        with self._connection() as conn:
+            capped = _run(conn, layer.count(query, cap=COUNT_CAP)).fetchone()[0]
+            if capped <= COUNT_CAP:
+                return Matched(int(capped), True)
+            plan = _run(conn, sql.SQL("EXPLAIN (FORMAT JSON) ") + layer.count(query)).fetchone()[0]
+        estimate = _plan_rows(plan)
+        return Matched(max(estimate, COUNT_CAP + 1), False)
+
+    def one(self, layer: Layer, identifier: str, query: Query) -> str:
+        statement = layer.one(identifier, query)
+        with self._connection() as conn:
+            row = _run(conn, statement).fetchone()
+        if row is None:
+            raise NotFound(f"no feature with id '{identifier}'")
+        return row[0]
+
+    def stream(self, layer: Layer, query: Query) -> Iterator[str]:
+        """Every matching feature as JSON text, read through a server-side cursor."""
+        statement = layer.stream(query)
+        with (
+            self._connection() as conn,
+            conn.transaction(),
+            conn.cursor(name="geoservice_stream") as cursor,
+        ):
+            cursor.itersize = STREAM_BATCH
+            try:
+                cursor.execute(statement)
+                for (text,) in cursor:
+                    yield text
+            except psycopg.Error as err:
+                raise _translate(err) from err
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        try:
+            with shared_pool(self.dsn).connection() as conn:
+                yield conn
+        except psycopg.OperationalError as err:
+            raise DatabaseError("the database is not available") from err
+        except PoolTimeout as err:
+            raise DatabaseError("the database is busy; try again shortly") from err
+
+
+def _run(conn: psycopg.Connection, statement: sql.Composable) -> psycopg.Cursor:
+    try:
+        return conn.execute(statement)
+    except psycopg.Error as err:
+        raise _translate(err) from err
+
+
+def _translate(err: psycopg.Error) -> GeoserviceError:
+    if isinstance(err, psycopg.errors.QueryCanceled):
+        return QueryTimeout("the query took too long; narrow it down (bbox, filter, limit)")
+    if isinstance(err, (psycopg.errors.DataError, psycopg.errors.InvalidParameterValue)):
+        return BadRequest(_first_line(err))
+    if isinstance(err, psycopg.errors.UndefinedFunction):
+        return BadRequest("the filter compares values of incompatible types")
+    if isinstance(err, psycopg.OperationalError):
+        return DatabaseError("the database is not available")
+    return DatabaseError("the query failed")
+
+
+def _plan_rows(plan: Any) -> int:
+    document = json.loads(plan) if isinstance(plan, str) else plan
+    node = document[0]["Plan"]
+    # count(*) over a scan: the estimate of interest is the scan's rows, below the Aggregate.
+    while node.get("Plans") and node.get("Node Type") == "Aggregate":
+        node = node["Plans"][0]
+    return int(node.get("Plan Rows", 0))
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
