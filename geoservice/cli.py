@@ -234,15 +234,8 @@ def list_collections(settings: Settings) -> None:
     if not records:
         out.print("nothing is published yet: geoservice load collections/<id>.yml")
         return
-    table = Table(box=None)
-    table.add_column("id", no_wrap=True)
-    table.add_column("features", justify="right", no_wrap=True)
-    table.add_column("geometry", no_wrap=True)
-    table.add_column("source CRS", no_wrap=True)
-    table.add_column("updated", no_wrap=True)
-    table.add_column("title (en)", overflow="fold")
-    for r in records:
-        table.add_row(
+    rows = [
+        (
             r.id,
             str(r.feature_count),
             r.geometry_type,
@@ -250,6 +243,18 @@ def list_collections(settings: Settings) -> None:
             r.updated_at.strftime("%Y-%m-%d %H:%M"),
             r.descriptor["title"]["en"],
         )
+        for r in records
+    ]
+    if not out.is_terminal:  # scripts get whole values, tab-separated
+        for row in rows:
+            click.echo("\t".join(row))
+        return
+    table = Table(box=None)
+    for name in ("id", "features", "geometry", "source CRS", "updated"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("title (en)", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
 
 
