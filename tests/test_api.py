@@ -347,3 +347,13 @@ def test_a_single_feature_links_back(client):
 def test_html_still_comes_from_pygeoapi(client):
     response = client.get("/collections/prefectures/items", headers={"Accept": "text/html"})
     assert response.status_code == 200 and response.mimetype == "text/html"
+
+
+def test_the_openapi_document_is_valid_and_documents_our_additions(client):
+    from pygeoapi.openapi import validate_openapi_document
+
+    doc = client.get("/openapi", headers={"Accept": "application/json"}).get_json()
+    assert validate_openapi_document(doc)
+    assert "/collections/settlements/download" in doc["paths"]
+    items_get = doc["paths"]["/collections/settlements/items"]["get"]
+    assert {"$ref": "#/components/parameters/cursor"} in items_get["parameters"]
