@@ -137,7 +137,8 @@ def _read_gdal(
     if encoding is not None:
         kwargs["encoding"] = _gdal_encoding(encoding.encoding)
     info = pyogrio.read_info(dataset, **kwargs)
-    frame = pyogrio.read_dataframe(dataset, **kwargs)
+    # Arrow batches read several times faster than pyogrio's per-field path.
+    frame = pyogrio.read_dataframe(dataset, use_arrow=True, **kwargs)
     crs = CRS.from_user_input(info["crs"]) if info.get("crs") else None
     warnings = list(encoding.warnings) if encoding else []
     return RawLayer(
