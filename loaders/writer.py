@@ -7,8 +7,6 @@ layer or the new one, never a half-written one.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import shapely
 from psycopg import sql
 
@@ -35,8 +35,6 @@ PG_TYPES = {
 GENERATED_ID = "fid"  # the key column when the source names no identifier
 GEOMETRY_COLUMN = "geom"
 CHUNK_ROWS = 50_000
-# COPY's NULL; an explicit marker keeps empty strings distinct from missing values.
-NULL_MARK = "\\N"
 
 Progress = Callable[[int], None]
 
@@ -92,15 +90,14 @@ def copy_rows(
     """COPY every feature into the staging table, in chunks so memory stays bounded."""
     names = ([] if layer.id_field else [GENERATED_ID]) + [f.name for f in layer.fields]
     names.append(GEOMETRY_COLUMN)
-    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL {})").format(
+    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv)").format(
         sql.Identifier(STAGING_SCHEMA, table),
         sql.SQL(", ").join(map(sql.Identifier, names)),
-        sql.Literal(NULL_MARK),
     )
     written = 0
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        for chunk_text, rows in _csv_chunks(layer):
-            copy.write(chunk_text)
+        for chunk, rows in _csv_chunks(layer):
+            copy.write(chunk)
             written += rows
             if progress:
                 progress(rows)
@@ -189,36 +186,68 @@ def _geometry_typmod(layer: PreparedLayer) -> str:
     return f"{name}Z" if layer.has_z else name
 
 
-def _csv_chunks(layer: PreparedLayer) -> Iterator[tuple[str, int]]:
+def _csv_chunks(layer: PreparedLayer) -> Iterator[tuple[memoryview, int]]:
+    """CSV for COPY, written by Arrow's C++ writer (several times faster than pandas').
+
+    Arrow writes a null as an empty unquoted field and an empty string as "", which is
+    exactly how COPY's csv format tells NULL from ''.
+    """
     frame = layer.frame
     total = len(frame)
-    geometry = frame.geometry.values
+    geometry = np.asarray(frame.geometry.values)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
     for start in range(0, total, CHUNK_ROWS):
         stop = min(start + CHUNK_ROWS, total)
-        part = pd.DataFrame(index=range(stop - start))
+        columns: dict[str, pa.Array] = {}
         if not layer.id_field:
-            part[GENERATED_ID] = np.arange(start + 1, stop + 1)
+            columns[GENERATED_ID] = pa.array(np.arange(start + 1, stop + 1, dtype=np.int64))
         for f in layer.fields:
-            part[f.name] = _column_for_csv(frame[f.name].iloc[start:stop], f.type)
-        geoms = shapely.set_srid(np.asarray(geometry[start:stop]), 4326)
-        part[GEOMETRY_COLUMN] = shapely.to_wkb(
-            geoms, hex=True, include_srid=True, output_dimension=3 if layer.has_z else 2
-        )
-        buffer = io.StringIO()
-        part.to_csv(buffer, header=False, index=False, quoting=csv.QUOTE_MINIMAL, na_rep=NULL_MARK)
-        yield buffer.getvalue(), stop - start
+            columns[f.name] = _arrow_column(frame[f.name].iloc[start:stop], f.type)
+        columns[GEOMETRY_COLUMN] = _hex_ewkb(geometry[start:stop], layer.has_z)
+        buffer = pa.BufferOutputStream()
+        pacsv.write_csv(pa.table(columns), buffer, options)
+        yield memoryview(buffer.getvalue()), stop - start
 
 
-def _column_for_csv(values: pd.Series, kind: str) -> pd.Series:
-    """Values as COPY csv reads them; missing values become NULL_MARK through na_rep."""
+def _hex_ewkb(geoms: np.ndarray, has_z: bool) -> pa.Array:
+    """Hex EWKB with SRID 4326, the text form PostGIS reads fastest.
+
+    shapely's own hex output is several times slower than binary WKB plus bytes.hex().
+    """
+    wkb = shapely.to_wkb(
+        shapely.set_srid(geoms, 4326), include_srid=True, output_dimension=3 if has_z else 2
+    )
+    return pa.array([None if b is None else b.hex() for b in wkb], type=pa.string())
+
+
+def _arrow_column(values: pd.Series, kind: str) -> pa.Array:
     values = values.reset_index(drop=True)
     if kind == "integer":
-        return values.astype("Int64")
+        return pa.array(values.astype("Int64"), type=pa.int64(), from_pandas=True)
+    if kind == "number":
+        return pa.array(values.astype("float64"), type=pa.float64(), from_pandas=True)
+    if kind == "boolean":
+        return pa.array(values.astype("boolean"), type=pa.bool_(), from_pandas=True)
     if kind == "json":
-        return values.map(
-            lambda v: None if _is_missing(v) else json.dumps(v, ensure_ascii=False, default=str)
+        return pa.array(
+            [
+                None if _is_missing(v) else json.dumps(v, ensure_ascii=False, default=str)
+                for v in values
+            ],
+            type=pa.string(),
         )
-    return values
+    if kind in ("date", "datetime"):
+        try:
+            return pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # mixed objects: fall back to their text, which PostgreSQL parses
+    return pa.array(
+        [None if _is_missing(v) else (v if isinstance(v, str) else str(v)) for v in values]
+        if values.dtype == object
+        else values.astype("string"),
+        type=pa.string(),
+        from_pandas=True,
+    )
 
 
 def _is_missing(value: Any) -> bool:

@@ -289,3 +289,31 @@ def test_readers_never_see_a_half_swapped_table(settings, shared_data):
         stop.set()
         thread.join(30)
     assert problems == [] and seen and set(seen) == {55}
+
+
+def test_values_round_trip_exactly(settings, tmp_path):
+    """Empty strings stay empty, missing values become NULL, types survive the COPY."""
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [22.9, 40.6]},
+         "properties": {"text": 'Ά, "quoted"\nline', "n": 1, "x": 1.5, "ok": True,
+                        "day": "2024-02-29", "tags": ["α", "β"]}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [22.95, 40.65]},
+         "properties": {"text": "", "n": None, "x": None, "ok": None, "day": None,
+                        "tags": None}},
+        {"type": "Feature", "geometry": None,
+         "properties": {"text": None, "n": -7, "x": -0.25, "ok": False, "day": "1999-12-31",
+                        "tags": []}},
+    ]  # fmt: skip
+    path = tmp_path / "values.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
+    report = load(settings, descriptor("round-trip", path))
+    assert report.feature_count == 3 and report.null_geometries == 1
+    with db.connect(settings) as conn:
+        rows = conn.execute(
+            'SELECT "text", n, x, ok, day::text, tags::text, geom IS NULL '
+            'FROM data."round_trip" ORDER BY fid'
+        ).fetchall()
+    assert rows[0][:5] == ('Ά, "quoted"\nline', 1, 1.5, True, "2024-02-29")
+    assert json.loads(rows[0][5]) == ["α", "β"]
+    assert rows[1][:6] == ("", None, None, None, None, None)
+    assert rows[2][:5] == (None, -7, -0.25, False, "1999-12-31") and rows[2][6] is True
