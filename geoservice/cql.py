@@ -65,10 +65,17 @@ class SQLFilter(Evaluator):
     (stored in EPSG:4326); `filter_srid` is the SRID of geometry literals in the filter.
     """
 
-    def __init__(self, columns: Mapping[str, str], geometry_column: str, filter_srid: int = 4326):
+    def __init__(
+        self,
+        columns: Mapping[str, str],
+        geometry_column: str,
+        filter_srid: int = 4326,
+        filter_flip: bool = False,
+    ):
         self.columns = columns
         self.geometry_column = geometry_column
         self.filter_srid = filter_srid
+        self.filter_flip = filter_flip  # the filter's CRS puts latitude first (EPSG:4326)
         self.nodes = 0
 
     def evaluate(self, node: Any, adopt_result: bool = True) -> Any:
@@ -193,18 +200,24 @@ class SQLFilter(Evaluator):
     def _geometry_literal(self, shape: shapely.Geometry) -> sql.Composable:
         if not shapely.is_valid(shape) and shape.geom_type not in ("Point", "MultiPoint"):
             shape = shapely.make_valid(shape)
-        literal = sql.SQL("ST_GeomFromWKB({}, {})").format(
+        literal: sql.Composable = sql.SQL("ST_GeomFromWKB({}, {})").format(
             sql.Literal(shapely.to_wkb(shape)), sql.Literal(self.filter_srid)
         )
+        if self.filter_flip:
+            literal = sql.SQL("ST_FlipCoordinates({})").format(literal)
         if self.filter_srid != 4326:
             return sql.SQL("ST_Transform({}, 4326)").format(literal)
         return literal
 
 
 def to_where(
-    node: Any, columns: Mapping[str, str], geometry_column: str, filter_srid: int = 4326
+    node: Any,
+    columns: Mapping[str, str],
+    geometry_column: str,
+    filter_srid: int = 4326,
+    filter_flip: bool = False,
 ) -> sql.Composable:
-    return SQLFilter(columns, geometry_column, filter_srid).evaluate(node)
+    return SQLFilter(columns, geometry_column, filter_srid, filter_flip).evaluate(node)
 
 
 def _metres(distance: float, units: str) -> float:

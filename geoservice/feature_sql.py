@@ -56,6 +56,7 @@ class Query:
     equals: list[tuple[str, str]] = field(default_factory=list)  # property=value
     filter: Any = None  # a pygeofilter AST
     filter_srid: int = 4326
+    filter_flip: bool = False  # filter geometries given latitude first
     sortby: list[tuple[str, bool]] = field(default_factory=list)  # (name, descending)
     properties: list[str] | None = None  # None: all
     skip_geometry: bool = False
@@ -124,7 +125,11 @@ class Layer:
                 )
         if query.filter is not None:
             columns = {n: n for n in self.types}
-            clauses.append(cql.to_where(query.filter, columns, GEOMETRY_COLUMN, query.filter_srid))
+            clauses.append(
+                cql.to_where(
+                    query.filter, columns, GEOMETRY_COLUMN, query.filter_srid, query.filter_flip
+                )
+            )
         return clauses
 
     def order(self, query: Query) -> sql.Composable:

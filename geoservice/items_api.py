@@ -348,19 +348,22 @@ def _with_filter(query: Query, params: dict[str, str], body: bytes) -> Query:
             ast = parse_cql2_text(text)
     except Exception as err:  # pygeofilter raises many kinds  # noqa: BLE001
         raise BadRequest(f"filter is not valid {language or 'cql2-text'}: {_short(err)}") from None
-    return replace(query, filter=ast, filter_srid=_filter_srid(params.get("filter-crs")))
+    srid, flip = _filter_crs(params.get("filter-crs"))
+    return replace(query, filter=ast, filter_srid=srid, filter_flip=flip)
 
 
-def _filter_srid(crs_uri: str | None) -> int:
+def _filter_crs(crs_uri: str | None) -> tuple[int, bool]:
+    """The SRID of the filter's geometries, and whether they give latitude first."""
     if not crs_uri or crs_uri == CRS84:
-        return 4326
+        return 4326, False
     try:
-        srid = pyproj.CRS.from_user_input(crs_uri).to_epsg()
+        crs = pyproj.CRS.from_user_input(crs_uri)
+        srid = crs.to_epsg()
     except pyproj.exceptions.CRSError:
         srid = None
     if srid is None:
         raise BadRequest(f"unknown filter-crs '{crs_uri}'")
-    return srid
+    return srid, crs.axis_info[0].direction.lower() in ("north", "south")
 
 
 def _short(err: BaseException) -> str:

@@ -357,3 +357,24 @@ def test_the_openapi_document_is_valid_and_documents_our_additions(client):
     assert "/collections/settlements/download" in doc["paths"]
     items_get = doc["paths"]["/collections/settlements/items"]["get"]
     assert {"$ref": "#/components/parameters/cursor"} in items_get["parameters"]
+
+
+@pytest.mark.parametrize(
+    "point, crs",
+    [
+        ("POINT(22.96 40.64)", None),
+        ("POINT(40.64 22.96)", "http://www.opengis.net/def/crs/EPSG/0/4326"),  # latitude first
+        ("POINT(411940 4499400)", EPSG2100),
+    ],
+)
+def test_filter_geometries_in_other_crs(client, point, crs):
+    import pyproj
+
+    if crs == EPSG2100:  # the same place as the other two, in Greek Grid metres
+        x, y = pyproj.Transformer.from_crs(4326, 2100, always_xy=True).transform(22.96, 40.64)
+        point = f"POINT({x} {y})"
+    params = {"filter": f"S_INTERSECTS(geometry, {point})"}
+    if crs:
+        params["filter-crs"] = crs
+    body = items(client, "municipalities", **params)
+    assert body["numberMatched"] == 1
