@@ -141,8 +141,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         collection = snapshot.collections.get(collection_id)
         if collection is None:
             return None
-        fmt = APIRequest.from_flask(request, snapshot.api.locales).format
-        return (snapshot, collection) if fmt in (None, "json", "geojson") else None
+        return (snapshot, collection) if _wants_geojson() else None
 
     @app.get("/")
     def landing_page() -> Response:
@@ -248,6 +247,19 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         )
 
     return app
+
+
+JSON_TYPES = ["application/geo+json", "application/json"]
+OTHER_TYPES = ["text/html", "application/ld+json"]
+
+
+def _wants_geojson() -> bool:
+    """f=json, or an Accept header that prefers JSON (QGIS: geo+json; OWSLib: */*)."""
+    fmt = request.args.get("f")
+    if fmt is not None:
+        return fmt.lower() in ("json", "geojson")
+    best = request.accept_mimetypes.best_match(JSON_TYPES + OTHER_TYPES, default=JSON_TYPES[0])
+    return best in JSON_TYPES or best is None
 
 
 def _labelled_queryables(api: API, api_request: APIRequest, collection_id: str):
