@@ -102,6 +102,8 @@ class Fields(Strict):
     exclude: list[str] = []
     labels: dict[str, Text] = {}  # source name -> label
     types: dict[str, FieldType] = {}  # source name -> type override
+    # Fields users filter on (CQL2, property=value): each gets a B-tree index at load time.
+    index: list[str] = []
 
 
 class Descriptor(Strict):

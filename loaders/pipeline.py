@@ -103,9 +103,13 @@ def _write(
         key = writer.create_staging(conn, table, layer)
         count = writer.copy_rows(conn, table, layer, progress=steps.advance)
     steps.stage("indexing")
-    writer.finish_staging(conn, table, key)
-    bbox = writer.staging_extent(conn, table)
     temporal_column = _temporal_column(descriptor, layer)
+    by_source_name = {f.original: f.name for f in layer.fields}
+    indexed = [by_source_name[n] for n in descriptor.fields.index]
+    writer.finish_staging(
+        conn, table, key, indexed + ([temporal_column] if temporal_column else [])
+    )
+    bbox = writer.staging_extent(conn, table)
     record = {
         "id": descriptor.id,
         "descriptor": descriptor.public_dict(),

@@ -295,6 +295,10 @@ def _schema(raw: RawLayer, descriptor: Descriptor) -> tuple[list[FieldInfo], lis
     _check_names(available, spec.exclude, "fields.exclude")
     _check_names(available, list(spec.labels), "fields.labels")
     _check_names(available, list(spec.types), "fields.types")
+    _check_names(available, spec.index, "fields.index")
+    excluded = [name for name in spec.index if name in spec.exclude]
+    if excluded:
+        raise ConfigError(f"fields.index names excluded fields: {', '.join(map(repr, excluded))}")
     for key, name in (
         ("identifier", descriptor.identifier),
         ("temporal_field", descriptor.temporal_field),

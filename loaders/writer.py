@@ -8,7 +8,7 @@ layer or the new one, never a half-written one.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -108,7 +108,13 @@ def copy_rows(
     return written
 
 
-def finish_staging(conn: psycopg.Connection, table: str, key: str) -> None:
+def finish_staging(
+    conn: psycopg.Connection,
+    table: str,
+    key: str,
+    indexed: Sequence[str] = (),
+) -> None:
+    """Primary key, spatial index, B-tree indexes on the columns users filter on, statistics."""
     ident = sql.Identifier(STAGING_SCHEMA, table)
     conn.execute(sql.SQL("ALTER TABLE {} ADD PRIMARY KEY ({})").format(ident, sql.Identifier(key)))
     conn.execute(
@@ -116,6 +122,12 @@ def finish_staging(conn: psycopg.Connection, table: str, key: str) -> None:
             sql.Identifier(f"{table}_geom_idx"), ident, sql.Identifier(GEOMETRY_COLUMN)
         )
     )
+    for number, column in enumerate(dict.fromkeys(c for c in indexed if c != key)):
+        conn.execute(
+            sql.SQL("CREATE INDEX {} ON {} ({})").format(
+                sql.Identifier(f"{table}_idx{number}"), ident, sql.Identifier(column)
+            )
+        )
     conn.execute(sql.SQL("ANALYZE {}").format(ident))
 
 

@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 
 from geoservice import db, registry
-from geoservice.errors import EncodingError, LoadError
+from geoservice.errors import ConfigError, EncodingError, LoadError
 from loaders.descriptor import parse_descriptor
 from loaders.pipeline import load
 
@@ -317,3 +317,27 @@ def test_values_round_trip_exactly(settings, tmp_path):
     assert json.loads(rows[0][5]) == ["α", "β"]
     assert rows[1][:6] == ("", None, None, None, None, None)
     assert rows[2][:5] == (None, -7, -0.25, False, "1999-12-31") and rows[2][6] is True
+
+
+def test_declared_filter_fields_are_indexed(settings, shared_data):
+    path = shared_data / SAMPLES["02"][0]
+    indexed = parse_descriptor(
+        {"id": "indexed", "title": "x", "source": {"path": str(path)},
+         "fields": {"index": ["NAME_GR", "POP"]}}
+    )  # fmt: skip
+    load(settings, indexed)
+    with db.connect(settings) as conn:
+        definitions = [
+            row[0]
+            for row in conn.execute(
+                "SELECT indexdef FROM pg_indexes "
+                "WHERE schemaname = 'data' AND tablename = 'indexed'"
+            )
+        ]
+    assert any("(name_gr)" in d for d in definitions) and any("(pop)" in d for d in definitions)
+    unknown = parse_descriptor(
+        {"id": "indexed", "title": "x", "source": {"path": str(path)},
+         "fields": {"index": ["NO_SUCH"]}}
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="fields.index"):
+        load(settings, unknown)
