@@ -97,6 +97,7 @@ def collection_resource(settings: Settings, record: CollectionRecord) -> dict[st
                 "crs": crs_list,
                 "fields": record.fields,
                 "feature_count": record.feature_count,
+                "geojson_column": record.geojson_column,
             }
         ],
     }

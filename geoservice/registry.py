@@ -41,6 +41,7 @@ class CollectionRecord:
     temporal_extent: list[datetime] | None
     feature_count: int
     updated_at: datetime
+    geojson_column: str | None = None  # CRS84 GeoJSON of each geometry, precomputed at load
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -53,7 +54,7 @@ class CollectionRecord:
 
 _COLUMNS = (
     "id, table_name, descriptor, fields, id_field, geometry_type, has_z, source_crs, source_srid, "
-    "bbox, source_bbox, temporal_field, temporal_extent, feature_count, updated_at"
+    "bbox, source_bbox, temporal_field, temporal_extent, feature_count, updated_at, geojson_column"
 )
 
 

@@ -100,7 +100,7 @@ def _write(
 ) -> LoadReport:
     steps.stage("writing", total=len(layer.frame))
     with conn.transaction():
-        key = writer.create_staging(conn, table, layer)
+        key, geojson_column = writer.create_staging(conn, table, layer)
         count = writer.copy_rows(conn, table, layer, progress=steps.advance)
     steps.stage("indexing")
     temporal_column = _temporal_column(descriptor, layer)
@@ -124,6 +124,7 @@ def _write(
         "temporal_field": temporal_column,
         "temporal_extent": writer.temporal_extent(conn, table, temporal_column),
         "feature_count": count,
+        "geojson_column": geojson_column,
     }
     steps.stage("publishing")
     writer.swap_in(conn, table, descriptor.id, record)

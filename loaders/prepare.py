@@ -6,8 +6,8 @@ million points take seconds, not minutes.
 
 Column names: ASCII, lower case, [a-z0-9_], at most 63 bytes, unique; Greek is
 transliterated ("Όνομα" -> "onoma"); a leading digit gets an "f_" prefix; names the writer
-or PostgreSQL use themselves (RESERVED_COLUMNS: "geom", "fid", "geometry", system columns)
-get a "_src" suffix; the second "name" becomes "name_2", and so on.
+or PostgreSQL use themselves (RESERVED_COLUMNS: "geom", "geom_json", "fid", "geometry",
+system columns) get a "_src" suffix; the second "name" becomes "name_2", and so on.
 """
 
 from __future__ import annotations
@@ -31,7 +31,19 @@ from loaders.readers import RawLayer
 
 MAX_NAME = 63  # PostgreSQL identifier limit (bytes; our names are ASCII)
 RESERVED_COLUMNS = frozenset(
-    {"geom", "geometry", "fid", "oid", "tableoid", "xmin", "xmax", "cmin", "cmax", "ctid"}
+    {
+        "geom",
+        "geom_json",
+        "geometry",
+        "fid",
+        "oid",
+        "tableoid",
+        "xmin",
+        "xmax",
+        "cmin",
+        "cmax",
+        "ctid",
+    }
 )
 # Z values that mean "no data" in the wild (GIS defaults, int16 and float32 minima).
 Z_SENTINELS = np.array([-9999.0, -99999.0, -32768.0, -32767.0, -3.4028234663852886e38])

@@ -34,6 +34,8 @@ PG_TYPES = {
 }
 GENERATED_ID = "fid"  # the key column when the source names no identifier
 GEOMETRY_COLUMN = "geom"
+GEOJSON_COLUMN = "geom_json"
+HEAVY_VERTICES = 8  # mean vertices per feature from which the GeoJSON is precomputed
 CHUNK_ROWS = 50_000
 
 Progress = Callable[[int], None]
@@ -65,8 +67,10 @@ def staging_name(collection_id: str, load_id: int) -> str:
     return f"{_staging_prefix(collection_id)}{load_id}"
 
 
-def create_staging(conn: psycopg.Connection, table: str, layer: PreparedLayer) -> str:
-    """Create the staging table; returns the key column's name."""
+def create_staging(
+    conn: psycopg.Connection, table: str, layer: PreparedLayer
+) -> tuple[str, str | None]:
+    """Create the staging table; returns the key column and the precomputed GeoJSON column."""
     key = layer.id_field or GENERATED_ID
     columns = [] if layer.id_field else [sql.SQL("{} bigint NOT NULL").format(sql.Identifier(key))]
     for f in layer.fields:
@@ -76,12 +80,32 @@ def create_staging(conn: psycopg.Connection, table: str, layer: PreparedLayer) -
             sql.Identifier(GEOMETRY_COLUMN), sql.SQL(_geometry_typmod(layer))
         )
     )
-    conn.execute(
-        sql.SQL("CREATE TABLE {} ({})").format(
-            sql.Identifier(STAGING_SCHEMA, table), sql.SQL(", ").join(columns)
+    geojson = GEOJSON_COLUMN if _heavy(layer) else None
+    if geojson:
+        # Serialising big geometries is most of the cost of serving them: do it once, here
+        # (PostgreSQL computes the column during COPY), and keep it uncompressed (EXTERNAL)
+        # so serving reads it without decompressing.
+        columns.append(
+            sql.SQL("{} text GENERATED ALWAYS AS (ST_AsGeoJSON({}, 7, 0)) STORED").format(
+                sql.Identifier(geojson), sql.Identifier(GEOMETRY_COLUMN)
+            )
         )
-    )
-    return key
+    ident = sql.Identifier(STAGING_SCHEMA, table)
+    conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, sql.SQL(", ").join(columns)))
+    if geojson:
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET STORAGE EXTERNAL").format(
+                ident, sql.Identifier(geojson)
+            )
+        )
+    return key, geojson
+
+
+def _heavy(layer: PreparedLayer) -> bool:
+    geoms = np.asarray(layer.frame.geometry.values)
+    if len(geoms) == 0:
+        return False
+    return float(shapely.get_num_coordinates(geoms).mean()) >= HEAVY_VERTICES
 
 
 def copy_rows(

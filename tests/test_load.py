@@ -341,3 +341,14 @@ def test_declared_filter_fields_are_indexed(settings, shared_data):
     )  # fmt: skip
     with pytest.raises(ConfigError, match="fields.index"):
         load(settings, unknown)
+
+
+def test_heavy_geometries_get_their_geojson_precomputed(settings, demo_collections):
+    with db.connect(settings) as conn:
+        polygons = registry.get_collection(conn, "prefectures")
+        points = registry.get_collection(conn, "settlements")
+        same = conn.execute(
+            "SELECT bool_and(geom_json = ST_AsGeoJSON(geom, 7, 0)) FROM data.prefectures"
+        ).fetchone()[0]
+    assert polygons.geojson_column == "geom_json" and points.geojson_column is None
+    assert same

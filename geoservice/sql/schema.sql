@@ -25,6 +25,9 @@ CREATE TABLE IF NOT EXISTS geoservice.collections (
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 
+-- Added after the first release: kept idempotent for existing databases.
+ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS geojson_column text;
+
 -- Bumped by every publish/removal: a running server compares it to rebuild its configuration.
 CREATE SEQUENCE IF NOT EXISTS geoservice.catalogue_version;
 
