@@ -346,8 +346,6 @@ def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
 def _run_server(settings: Settings, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
-    from geoservice.app import create_app
-
     class Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.host}:{settings.port}")
@@ -357,6 +355,9 @@ def _run_server(settings: Settings, workers: int) -> None:
             self.cfg.set("accesslog", None)
 
         def load(self):  # type: ignore[override]
+            # Imported in each worker, not in the master: the master stays small.
+            from geoservice.app import create_app
+
             return create_app(settings)
 
     Server().run()
