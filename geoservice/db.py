@@ -29,12 +29,16 @@ def connect(settings: Settings, **kwargs: object) -> psycopg.Connection:
         raise DatabaseError(f"cannot connect to the database ({hint}): {_first_line(err)}") from err
 
 
+SCHEMA_FILES = ("schema.sql", "catalogue.sql")  # in order
+
+
 def ensure_schema(conn: psycopg.Connection) -> None:
-    sql = resources.files("geoservice").joinpath("sql/schema.sql").read_text()
+    folder = resources.files("geoservice").joinpath("sql")
     with conn.transaction():
         # Serialise concurrent first-time set-ups (two CLI commands at once).
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('geoservice.schema'))")
-        conn.execute(sql)
+        for name in SCHEMA_FILES:
+            conn.execute(folder.joinpath(name).read_text())
 
 
 def make_pool(settings: Settings, min_size: int = 1, max_size: int = 8) -> ConnectionPool:

@@ -20,6 +20,7 @@ import shapely
 from psycopg import sql
 
 from geoservice import registry
+from geoservice.catalogue import index as catalogue
 from geoservice.registry import DATA_SCHEMA, STAGING_SCHEMA
 from loaders.model import PreparedLayer
 
@@ -181,8 +182,11 @@ def temporal_extent(conn: psycopg.Connection, table: str, column: str | None) ->
 def swap_in(
     conn: psycopg.Connection, table: str, collection_id: str, record: dict[str, Any]
 ) -> None:
-    """The one transaction that changes what is published."""
+    """The one transaction that changes what is published: data, registry and catalogue."""
     final = table_name_for(collection_id)
+    examples = catalogue.field_examples(
+        conn, sql.Identifier(STAGING_SCHEMA, table), record["fields"]
+    )
     with conn.transaction():
         conn.execute("SET LOCAL lock_timeout = '30s'")
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, final)))
@@ -197,11 +201,13 @@ def swap_in(
             )
         )
         registry.upsert_collection(conn, {**record, "table_name": final})
+        catalogue.publish(conn, catalogue.entry_for_collection(record, examples))
 
 
 def remove_collection(conn: psycopg.Connection, collection_id: str) -> None:
     with conn.transaction():
         record = registry.delete_collection(conn, collection_id)
+        catalogue.remove(conn, collection_id)
         conn.execute(
             sql.SQL("DROP TABLE IF EXISTS {}").format(
                 sql.Identifier(DATA_SCHEMA, record.table_name)

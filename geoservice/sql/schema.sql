@@ -1,6 +1,6 @@
 -- The metadata that tells the server what is published. Data tables live in schema "data";
 -- staging tables (a load in progress) in "staging" until they are swapped in.
-CREATE EXTENSION IF NOT EXISTS postgis;
+CREATE EXTENSION IF NOT EXISTS postgis SCHEMA public;
 CREATE SCHEMA IF NOT EXISTS geoservice;
 CREATE SCHEMA IF NOT EXISTS data;
 CREATE SCHEMA IF NOT EXISTS staging;

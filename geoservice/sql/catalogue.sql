@@ -1,0 +1,53 @@
+-- The catalogue: one row per resource, kept current by the loader (publish and removal).
+CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public;
+
+-- Case- and accent-insensitive text ("Σχολεία" and "σχολεια" fold to the same). unaccent() is
+-- only STABLE; naming the dictionary makes this safe to declare IMMUTABLE for indexes.
+CREATE OR REPLACE FUNCTION geoservice.fold(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    AS $$ SELECT lower(public.unaccent('public.unaccent'::regdictionary, $1)) $$;
+
+-- Greek and English stemming plus exact words, so "σχολεια", "σχολείο", "schools" and
+-- "school" all find "Σχολεία / Schools".
+CREATE OR REPLACE FUNCTION geoservice.words(el text, en text) RETURNS tsvector
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT to_tsvector('pg_catalog.greek', coalesce(geoservice.fold(el), ''))
+              || to_tsvector('pg_catalog.english', coalesce(geoservice.fold(en), ''))
+              || to_tsvector('pg_catalog.simple', coalesce(geoservice.fold(el), '') || ' '
+                                                   || coalesce(geoservice.fold(en), '')) $$;
+
+-- One search term (letters and digits only; the caller splits the query): its Greek stem,
+-- its English stem, or any word it begins ("καλαμαρια" finds "Καλαμαριάς").
+CREATE OR REPLACE FUNCTION geoservice.term_query(term text) RETURNS tsquery
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    AS $$ SELECT plainto_tsquery('pg_catalog.greek', geoservice.fold(term))
+              || plainto_tsquery('pg_catalog.english', geoservice.fold(term))
+              || to_tsquery('pg_catalog.simple', quote_literal(geoservice.fold(term)) || ':*') $$;
+
+CREATE TABLE IF NOT EXISTS geoservice.records (
+    id              text PRIMARY KEY,
+    kind            text NOT NULL,
+    entry           jsonb NOT NULL,          -- the catalogue Entry (model.py) as JSON
+    title_el        text NOT NULL,
+    title_en        text NOT NULL,
+    extent          geometry(Polygon, 4326), -- CRS84 bounding box
+    time_range      tstzrange,               -- temporal extent; NULL when none
+    themes          text[] NOT NULL DEFAULT '{}',
+    departments     text[] NOT NULL DEFAULT '{}',
+    keywords        text[] NOT NULL DEFAULT '{}',   -- folded, both languages
+    field_names     text[] NOT NULL DEFAULT '{}',   -- folded names, source names, labels
+    field_types     text[] NOT NULL DEFAULT '{}',
+    geometry_type   text,
+    licence         text,
+    feature_count   bigint,
+    updated         timestamptz,
+    search          tsvector NOT NULL,       -- weighted: titles A, keywords B, descriptions C, fields D
+    value_words     tsvector NOT NULL        -- example values of text fields
+);
+CREATE INDEX IF NOT EXISTS records_extent_idx ON geoservice.records USING gist (extent);
+CREATE INDEX IF NOT EXISTS records_time_idx ON geoservice.records USING gist (time_range);
+CREATE INDEX IF NOT EXISTS records_search_idx ON geoservice.records USING gin (search);
+CREATE INDEX IF NOT EXISTS records_values_idx ON geoservice.records USING gin (value_words);
+CREATE INDEX IF NOT EXISTS records_fields_idx ON geoservice.records USING gin (field_names);
+CREATE INDEX IF NOT EXISTS records_keywords_idx ON geoservice.records USING gin (keywords);
+CREATE INDEX IF NOT EXISTS records_themes_idx ON geoservice.records USING gin (themes);
