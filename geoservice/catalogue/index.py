@@ -14,7 +14,8 @@ from psycopg.types.json import Jsonb
 
 from geoservice.catalogue.model import Entry, FieldEntry, Link
 
-EXAMPLES = 5  # example values kept per text field
+EXAMPLES = 5  # example values shown per text field
+SEARCHED_VALUES = 100  # distinct values per text field that value= searches
 EXAMPLE_SCAN = 2_000  # rows looked at to find them (cheap on any table size)
 
 
@@ -80,7 +81,9 @@ def field_examples(conn: psycopg.Connection, table: sql.Composable, fields: list
             sql.SQL(
                 "SELECT v FROM (SELECT {c} AS v FROM {t} WHERE {c} IS NOT NULL AND {c} <> '' "
                 "LIMIT {scan}) s GROUP BY v ORDER BY count(*) DESC, v LIMIT {n}"
-            ).format(c=column, t=table, scan=sql.Literal(EXAMPLE_SCAN), n=sql.Literal(EXAMPLES))
+            ).format(
+                c=column, t=table, scan=sql.Literal(EXAMPLE_SCAN), n=sql.Literal(SEARCHED_VALUES)
+            )
         ).fetchall()
         result[f["name"]] = [str(r[0])[:200] for r in rows]
     return result
@@ -92,12 +95,14 @@ def publish(conn: psycopg.Connection, entry: Entry) -> None:
     keywords = [w for words in entry.keywords.values() for w in words]
     field_words = [w for f in entry.fields for w in _field_words(f)]
     values = " ".join(v for f in entry.fields for v in f.examples)
+    for f in entry.fields:
+        f.examples = f.examples[:EXAMPLES]  # the entry shows a few; the index keeps them all
     conn.execute(
         """
         INSERT INTO geoservice.records (
             id, kind, entry, title_el, title_en, extent, time_range, themes, departments,
             keywords, field_names, field_types, geometry_type, licence, feature_count, updated,
-            search, value_words)
+            search, value_words, field_words)
         VALUES (
             %(id)s, %(kind)s, %(entry)s, %(title_el)s, %(title_en)s,
             CASE WHEN %(bbox)s::float8[] IS NULL THEN NULL
@@ -112,7 +117,8 @@ def publish(conn: psycopg.Connection, entry: Entry) -> None:
               || setweight(geoservice.words(%(keywords_el)s, %(keywords_en)s), 'B')
               || setweight(geoservice.words(%(description_el)s, %(description_en)s), 'C')
               || setweight(geoservice.words(%(fields_text)s, %(fields_text)s), 'D'),
-            to_tsvector('pg_catalog.simple', coalesce(geoservice.fold(%(values)s), '')))
+            to_tsvector('pg_catalog.simple', coalesce(geoservice.fold(%(values)s), '')),
+            geoservice.words(%(fields_text)s, %(fields_text)s))
         ON CONFLICT (id) DO UPDATE SET
             kind = EXCLUDED.kind, entry = EXCLUDED.entry, title_el = EXCLUDED.title_el,
             title_en = EXCLUDED.title_en, extent = EXCLUDED.extent,
@@ -121,7 +127,8 @@ def publish(conn: psycopg.Connection, entry: Entry) -> None:
             field_names = EXCLUDED.field_names, field_types = EXCLUDED.field_types,
             geometry_type = EXCLUDED.geometry_type, licence = EXCLUDED.licence,
             feature_count = EXCLUDED.feature_count, updated = EXCLUDED.updated,
-            search = EXCLUDED.search, value_words = EXCLUDED.value_words
+            search = EXCLUDED.search, value_words = EXCLUDED.value_words,
+            field_words = EXCLUDED.field_words
         """,
         {
             "id": entry.id,

@@ -42,12 +42,14 @@ CREATE TABLE IF NOT EXISTS geoservice.records (
     feature_count   bigint,
     updated         timestamptz,
     search          tsvector NOT NULL,       -- weighted: titles A, keywords B, descriptions C, fields D
-    value_words     tsvector NOT NULL        -- example values of text fields
+    value_words     tsvector NOT NULL,       -- example values of text fields
+    field_words     tsvector NOT NULL        -- field names, source names and labels, as words
 );
 CREATE INDEX IF NOT EXISTS records_extent_idx ON geoservice.records USING gist (extent);
 CREATE INDEX IF NOT EXISTS records_time_idx ON geoservice.records USING gist (time_range);
 CREATE INDEX IF NOT EXISTS records_search_idx ON geoservice.records USING gin (search);
 CREATE INDEX IF NOT EXISTS records_values_idx ON geoservice.records USING gin (value_words);
+CREATE INDEX IF NOT EXISTS records_field_words_idx ON geoservice.records USING gin (field_words);
 CREATE INDEX IF NOT EXISTS records_fields_idx ON geoservice.records USING gin (field_names);
 CREATE INDEX IF NOT EXISTS records_keywords_idx ON geoservice.records USING gin (keywords);
 CREATE INDEX IF NOT EXISTS records_themes_idx ON geoservice.records USING gin (themes);

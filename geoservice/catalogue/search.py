@@ -1,0 +1,219 @@
+"""Catalogue search: plain values in, SQL out (index-backed), records and facets back.
+
+q follows OGC API Records: whitespace-separated terms must all match, comma-separated
+groups are alternatives. Each term matches Greek and English stems and word prefixes,
+accent- and case-insensitively. Every parameter we accept changes the result or is refused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from geoservice import cql
+from geoservice.errors import BadRequest
+
+FACETS = {  # facet name -> SQL expression yielding one or more values per record
+    "theme": "unnest(r.themes)",
+    "department": "unnest(r.departments)",
+    "keyword": "unnest(r.keywords)",
+    "geometryType": "r.geometry_type",
+    "licence": "r.licence",
+    "type": "r.kind",
+}
+FACET_SIZE = 20
+# Record properties a CQL2 filter and sortby may use, and their columns.
+QUERYABLES = {
+    "id": ("id", "string"),
+    "type": ("kind", "string"),
+    "title": ("title_el", "string"),
+    "title_en": ("title_en", "string"),
+    "theme": ("themes", "array"),
+    "keywords": ("keywords", "array"),
+    "department": ("departments", "array"),
+    "fieldNames": ("field_names", "array"),
+    "fieldTypes": ("field_types", "array"),
+    "geometryType": ("geometry_type", "string"),
+    "licence": ("licence", "string"),
+    "featureCount": ("feature_count", "integer"),
+    "updated": ("updated", "datetime"),
+}
+SORTABLE = {"id", "title", "title_en", "updated", "featureCount", "geometryType", "licence"}
+_TERM = re.compile(r"[\w]+", re.UNICODE)
+
+
+@dataclass
+class Search:
+    q: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    datetime: tuple[str | None, str | None] | None = None  # closed or open interval
+    kind: str | None = None
+    keyword: str | None = None
+    theme: str | None = None
+    department: str | None = None
+    licence: str | None = None
+    geometry_type: str | None = None
+    field_name: str | None = None  # a field's name or label (words)
+    field_type: str | None = None
+    value: str | None = None  # a word among the example values
+    updated_after: str | None = None
+    filter: Any = None  # a pygeofilter AST over QUERYABLES
+    sortby: list[tuple[str, bool]] = field(default_factory=list)
+    limit: int = 10
+    offset: int = 0
+    facets: bool = False
+
+
+@dataclass
+class Result:
+    entries: list[dict[str, Any]]
+    matched: int
+    facets: dict[str, dict[str, int]] | None
+
+
+def text_query(text: str) -> sql.Composable:
+    """q as a tsquery: whitespace = all terms, commas = alternatives."""
+    groups = []
+    for part in text.split(","):
+        terms = _TERM.findall(part)
+        if terms:
+            groups.append(
+                sql.SQL(" && ").join(
+                    sql.SQL("geoservice.term_query({})").format(sql.Literal(t)) for t in terms
+                )
+            )
+    if not groups:
+        raise BadRequest("q has no words to search for")
+    return sql.SQL("((") + sql.SQL(") || (").join(groups) + sql.SQL("))")
+
+
+def conditions(search: Search) -> list[sql.Composable]:
+    where: list[sql.Composable] = []
+    if search.q:
+        where.append(sql.SQL("r.search @@ {}").format(text_query(search.q)))
+    if search.bbox:
+        where.append(
+            sql.SQL("r.extent && ST_MakeEnvelope({}, {}, {}, {}, 4326)").format(
+                *map(sql.Literal, search.bbox)
+            )
+        )
+    if search.datetime:
+        start, end = search.datetime
+        where.append(
+            sql.SQL("r.time_range && tstzrange({}::timestamptz, {}::timestamptz, '[]')").format(
+                sql.Literal(start), sql.Literal(end)
+            )
+        )
+    for column, value in (
+        ("kind", search.kind),
+        ("geometry_type", search.geometry_type),
+        ("licence", search.licence),
+    ):
+        if value:
+            where.append(
+                sql.SQL("lower(r.{}) = lower({})").format(
+                    sql.Identifier(column), sql.Literal(value)
+                )
+            )
+    for column, value in (("keywords", search.keyword), ("themes", search.theme)):
+        if value:
+            where.append(
+                sql.SQL("r.{} @> ARRAY[geoservice.fold({})]").format(
+                    sql.Identifier(column), sql.Literal(value)
+                )
+            )
+    if search.department:
+        where.append(
+            sql.SQL(
+                "EXISTS (SELECT 1 FROM unnest(r.departments) d "
+                "WHERE geoservice.fold(d) = geoservice.fold({}))"
+            ).format(sql.Literal(search.department))
+        )
+    if search.field_name:
+        where.append(sql.SQL("r.field_words @@ {}").format(text_query(search.field_name)))
+    if search.field_type:
+        where.append(sql.SQL("r.field_types @> ARRAY[{}]").format(sql.Literal(search.field_type)))
+    if search.value:
+        where.append(sql.SQL("r.value_words @@ {}").format(text_query(search.value)))
+    if search.updated_after:
+        where.append(
+            sql.SQL("r.updated >= {}::timestamptz").format(sql.Literal(search.updated_after))
+        )
+    if search.filter is not None:
+        columns = {name: column for name, (column, _) in QUERYABLES.items()}
+        where.append(cql.to_where(search.filter, columns, "extent"))
+    return where
+
+
+def run(conn: psycopg.Connection, search: Search) -> Result:
+    where = conditions(search)
+    clause = sql.SQL("WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL("")
+    rank = (
+        sql.SQL("ts_rank_cd(r.search, {})").format(text_query(search.q))
+        if search.q
+        else sql.SQL("0")
+    )
+    order = _order(search)
+    statement = sql.SQL(
+        "SELECT r.entry, count(*) OVER () AS matched FROM geoservice.records r {where} "
+        "ORDER BY {order} LIMIT {limit} OFFSET {offset}"
+    ).format(
+        where=clause,
+        order=order
+        if search.sortby or not search.q
+        else sql.SQL("{} DESC, r.title_el").format(rank),
+        limit=sql.Literal(search.limit),
+        offset=sql.Literal(search.offset),
+    )
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(statement).fetchall()
+        if rows:
+            matched = int(rows[0]["matched"])
+        else:
+            count = cur.execute(
+                sql.SQL("SELECT count(*) AS n FROM geoservice.records r {}").format(clause)
+            )
+            matched = int(count.fetchone()["n"])
+        facets = _facets(cur, clause) if search.facets else None
+    return Result([r["entry"] for r in rows], matched, facets)
+
+
+def _order(search: Search) -> sql.Composable:
+    keys = []
+    for name, descending in search.sortby:
+        if name not in SORTABLE:
+            raise BadRequest(
+                f"sortby: '{name}' is not sortable; sortable: {', '.join(sorted(SORTABLE))}"
+            )
+        column = QUERYABLES[name][0]
+        keys.append(
+            sql.SQL("r.{} {}").format(
+                sql.Identifier(column), sql.SQL("DESC" if descending else "ASC")
+            )
+        )
+    keys.append(sql.SQL("r.title_el, r.id"))
+    return sql.SQL(", ").join(keys)
+
+
+def _facets(cur: psycopg.Cursor, clause: sql.Composable) -> dict[str, dict[str, int]]:
+    parts = [
+        sql.SQL(
+            "(SELECT {name}, value, count(*) FROM "
+            "(SELECT {expr} AS value FROM geoservice.records r {where}) f "
+            "WHERE value IS NOT NULL GROUP BY value ORDER BY count(*) DESC, value LIMIT {size})"
+        ).format(
+            name=sql.Literal(name), expr=sql.SQL(expr), where=clause, size=sql.Literal(FACET_SIZE)
+        )
+        for name, expr in FACETS.items()
+    ]
+    rows = cur.execute(sql.SQL(" UNION ALL ").join(parts)).fetchall()
+    facets: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for row in rows:
+        values = list(row.values())
+        facets[values[0]][values[1]] = int(values[2])
+    return facets
