@@ -31,6 +31,9 @@ from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
 
 from geoservice import db, registry
+from geoservice.catalogue import records_api as catalogue_api
+from geoservice.catalogue import search as catalogue_search
+from geoservice.catalogue.records_api import CATALOGUE_ID
 from geoservice.errors import GeoserviceError, NotFound
 from geoservice.items_api import (
     Collection,
@@ -103,6 +106,7 @@ class ServerState:
         collections = {
             cid: Collection.from_resource(cid, resource, config["server"])
             for cid, resource in config["resources"].items()
+            if resource["providers"][0]["type"] == "feature"
         }
         return Snapshot(api, collections)
 
@@ -176,6 +180,8 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
                 "InvalidParameterValue",
                 f"POST a CQL2 JSON filter with Content-Type: {CQL2_JSON}",
             )
+        if collection_id == CATALOGUE_ID and _wants_geojson():
+            return _search_catalogue(settings)
         if found := fast_path(collection_id):
             params = request.args.to_dict()
             body = request.get_data() if request.method == "POST" else b""
@@ -188,6 +194,8 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
 
     @app.get("/collections/<path:collection_id>/items/<path:item_id>")
     def item(collection_id: str, item_id: str) -> Response:
+        if collection_id == CATALOGUE_ID and _wants_geojson():
+            return _one_record(settings, item_id)
         if found := fast_path(collection_id):
             text, headers = item_response(
                 found[1], item_id, request.args.to_dict(), settings.base_url
@@ -260,6 +268,32 @@ def _wants_geojson() -> bool:
         return fmt.lower() in ("json", "geojson")
     best = request.accept_mimetypes.best_match(JSON_TYPES + OTHER_TYPES, default=JSON_TYPES[0])
     return best in JSON_TYPES or best is None
+
+
+def _language() -> str:
+    wanted = request.args.get("lang") or request.accept_languages.best_match(["el", "en"]) or "el"
+    return "en" if wanted.lower().startswith("en") else "el"
+
+
+def _search_catalogue(settings: Settings) -> Response:
+    params = request.args.to_dict()
+    body = request.get_data() if request.method == "POST" else b""
+    search = catalogue_api.parse(params, body)
+    with db.shared_pool(settings.dsn).connection() as conn:
+        result = catalogue_search.run(conn, search)
+    text = catalogue_api.collection_document(result, search, params, settings.base_url, _language())
+    return Response(text, 200, {"Content-Type": GEOJSON, "Content-Language": _language()})
+
+
+def _one_record(settings: Settings, record_id: str) -> Response:
+    with db.shared_pool(settings.dsn).connection() as conn:
+        row = conn.execute(
+            "SELECT entry FROM geoservice.records WHERE id = %s", (record_id,)
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"no record '{record_id}' in the catalogue")
+    document = catalogue_api.record(row[0], settings.base_url, _language())
+    return Response(json.dumps(document, ensure_ascii=False), 200, {"Content-Type": GEOJSON})
 
 
 def _labelled_queryables(api: API, api_request: APIRequest, collection_id: str):

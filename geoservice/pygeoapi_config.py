@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from geoservice.catalogue.records_api import CATALOGUE_ID
 from geoservice.registry import DATA_SCHEMA, CollectionRecord
 from geoservice.settings import PROJECT_ROOT, Settings
 
@@ -55,9 +56,34 @@ def base_config(settings: Settings, server_yml: Path = SERVER_CONFIG) -> dict[st
 
 def build_config(settings: Settings, collections: list[CollectionRecord]) -> dict[str, Any]:
     config = base_config(settings)
+    config["resources"][CATALOGUE_ID] = catalogue_resource(settings)
     for record in collections:
         config["resources"][record.id] = collection_resource(settings, record)
     return config
+
+
+def catalogue_resource(settings: Settings) -> dict[str, Any]:
+    """The catalogue itself: an OGC API Records collection of every published resource."""
+    return {
+        "type": "collection",
+        "title": {"el": "Κατάλογος δεδομένων", "en": "Data catalogue"},
+        "description": {
+            "el": "Όλα τα δημοσιευμένα δεδομένα: αναζήτηση με περιοχή, λέξεις και πεδία.",
+            "en": "Every published dataset: search by area, words and fields.",
+        },
+        "keywords": {"el": ["κατάλογος", "μεταδεδομένα"], "en": ["catalogue", "metadata"]},
+        "links": [],
+        "extents": {"spatial": {"bbox": [-180, -90, 180, 90], "crs": CRS84}},
+        "providers": [
+            {
+                "type": "record",
+                "name": "geoservice.catalogue.provider.CatalogueProvider",
+                "data": {"dsn": settings.dsn, "base_url": settings.base_url},
+                "id_field": "id",
+                "title_field": "title",
+            }
+        ],
+    }
 
 
 def collection_resource(settings: Settings, record: CollectionRecord) -> dict[str, Any]:

@@ -1,0 +1,260 @@
+"""OGC API Records over the catalogue: HTTP parameters -> Search -> record GeoJSON.
+
+The catalogue is the collection `catalogue` (itemType record). Its JSON items come from
+here; pygeoapi renders its HTML through catalogue/provider.py, which uses the same search.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
+from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
+
+from geoservice.catalogue.search import Result, Search
+from geoservice.errors import BadRequest
+
+CATALOGUE_ID = "catalogue"
+LIMIT_DEFAULT = 10
+LIMIT_MAX = 1000
+INSPIRE_THEMES = "http://inspire.ec.europa.eu/theme"
+RECORD_CORE = "http://www.opengis.net/spec/ogcapi-records-1/1.0/req/record-core"
+
+
+def parse(params: dict[str, str], body: bytes = b"") -> Search:
+    return Search(
+        q=params.get("q") or None,
+        bbox=_bbox(params.get("bbox")),
+        datetime=_interval(params.get("datetime")),
+        kind=params.get("type") or None,
+        keyword=params.get("keywords") or params.get("keyword") or None,
+        theme=params.get("theme") or None,
+        department=params.get("department") or None,
+        licence=params.get("licence") or params.get("license") or None,
+        geometry_type=params.get("geometryType") or None,
+        field_name=params.get("field") or None,
+        field_type=params.get("fieldType") or None,
+        value=params.get("value") or None,
+        updated_after=_instant(params.get("updatedAfter"), "updatedAfter"),
+        filter=_filter(params, body),
+        sortby=_sortby(params.get("sortby")),
+        limit=min(_integer(params.get("limit"), "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
+        offset=_integer(params.get("offset"), "offset", 0, 0),
+        facets=(params.get("facets") or "false").lower() in ("true", "1", "yes"),
+    )
+
+
+def record(entry: dict[str, Any], base_url: str, lang: str = "el") -> dict[str, Any]:
+    """One catalogue entry as an OGC API Records record (GeoJSON)."""
+    other = "en" if lang == "el" else "el"
+    bbox = entry.get("bbox")
+    geometry = (
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [
+                    [bbox[0], bbox[1]],
+                    [bbox[2], bbox[1]],
+                    [bbox[2], bbox[3]],
+                    [bbox[0], bbox[3]],
+                    [bbox[0], bbox[1]],
+                ]
+            ],
+        }  # fmt: skip
+        if bbox
+        else None
+    )
+    temporal = entry.get("temporal")
+    contact = entry.get("contact") or {}
+    department = (contact.get("department") or {}) if contact else {}
+    properties = {
+        "type": entry["kind"],
+        "title": entry["title"].get(lang) or entry["title"].get(other),
+        "description": entry["description"].get(lang) or entry["description"].get(other),
+        "keywords": entry["keywords"].get(lang, []) or entry["keywords"].get(other, []),
+        "language": {"code": lang},
+        "languages": [{"code": code} for code in entry.get("languages", ["el", "en"])],
+        "translations": {
+            other: {
+                "title": entry["title"].get(other),
+                "description": entry["description"].get(other),
+                "keywords": entry["keywords"].get(other, []),
+            }
+        },
+        "themes": (
+            [
+                {
+                    "concepts": [
+                        {
+                            "id": entry["inspire_theme"],
+                            "url": f"{INSPIRE_THEMES}/{entry['inspire_theme']}",
+                        }
+                    ],
+                    "scheme": INSPIRE_THEMES,
+                }
+            ]  # fmt: skip
+            if entry.get("inspire_theme")
+            else []
+        ),
+        "license": entry.get("licence"),
+        "rights": entry.get("attribution"),
+        "updated": entry.get("updated"),
+        "updateFrequency": entry.get("update_frequency"),
+        "contacts": (
+            [
+                {
+                    "organization": department.get(lang) or department.get(other),
+                    "emails": [{"value": contact["email"]}] if contact.get("email") else [],
+                    "roles": ["pointOfContact"],
+                }
+            ]  # fmt: skip
+            if contact
+            else []
+        ),
+        "geometryType": entry.get("geometry_type"),
+        "featureCount": entry.get("feature_count"),
+        "sourceCrs": entry.get("source_crs"),
+        "fields": [
+            {
+                "name": f["name"],
+                "sourceName": f["original"],
+                "type": f["type"],
+                "title": (f.get("label") or {}).get(lang) or f["original"],
+                "examples": f.get("examples", []),
+            }
+            for f in entry.get("fields", [])
+        ],
+    }
+    links = [
+        {**link, "href": base_url + link["href"] if link["href"].startswith("/") else link["href"]}
+        for link in entry.get("links", [])
+    ]
+    links.append(
+        {"rel": "self", "type": "application/geo+json",
+         "href": f"{base_url}/collections/{CATALOGUE_ID}/items/{entry['id']}"}
+    )  # fmt: skip
+    return {
+        "id": entry["id"],
+        "type": "Feature",
+        "conformsTo": [RECORD_CORE],
+        "geometry": geometry,
+        "time": {"interval": [temporal[0] or "..", temporal[1] or ".."]} if temporal else None,
+        "properties": properties,
+        "links": links,
+    }
+
+
+def collection_document(
+    result: Result, search: Search, params: dict[str, str], base_url: str, lang: str
+) -> str:
+    items_url = f"{base_url}/collections/{CATALOGUE_ID}/items"
+    keep = {k: v for k, v in params.items() if k not in ("offset", "f")}
+    links = [
+        {"rel": "self", "type": "application/geo+json",
+         "href": f"{items_url}?{urlencode({**keep, 'offset': search.offset})}"},
+        {"rel": "alternate", "type": "text/html",
+         "href": f"{items_url}?{urlencode({**keep, 'offset': search.offset, 'f': 'html'})}"},
+        {"rel": "collection", "type": "application/json",
+         "href": f"{base_url}/collections/{CATALOGUE_ID}"},
+    ]  # fmt: skip
+    returned = len(result.entries)
+    if search.offset + returned < result.matched:
+        links.append(
+            {"rel": "next", "type": "application/geo+json",
+             "href": f"{items_url}?{urlencode({**keep, 'offset': search.offset + search.limit})}"}
+        )  # fmt: skip
+    if search.offset > 0:
+        previous = max(0, search.offset - search.limit)
+        links.append(
+            {"rel": "prev", "type": "application/geo+json",
+             "href": f"{items_url}?{urlencode({**keep, 'offset': previous})}"}
+        )  # fmt: skip
+    document: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "features": [record(e, base_url, lang) for e in result.entries],
+        "numberMatched": result.matched,
+        "numberReturned": returned,
+        "links": links,
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if result.facets is not None:
+        document["facets"] = result.facets
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- parameters ----------------------------------------------------------------------
+
+
+def _integer(value: str | None, name: str, default: int, minimum: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer, not '{value}'") from None
+    if number < minimum:
+        raise BadRequest(f"{name} must be at least {minimum}")
+    return number
+
+
+def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
+    if not value:
+        return None
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        raise BadRequest("bbox values must be numbers") from None
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4:
+        raise BadRequest("bbox takes 4 numbers (minx,miny,maxx,maxy) or 6")
+    if numbers[1] > numbers[3]:
+        raise BadRequest("bbox: the lower corner is above the upper corner")
+    return (numbers[0], numbers[1], numbers[2], numbers[3])
+
+
+def _instant(value: str | None, name: str) -> str | None:
+    if value in (None, "", ".."):
+        return None
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f"{name}: '{value}' is not an RFC 3339 date or date-time") from None
+    return value
+
+
+def _interval(value: str | None) -> tuple[str | None, str | None] | None:
+    """datetime: an instant, or start/end with '..' for open ends; matches overlapping extents."""
+    if not value:
+        return None
+    if "/" in value:
+        start, end = value.split("/", 1)
+        return _instant(start, "datetime"), _instant(end, "datetime")
+    instant = _instant(value, "datetime")
+    return instant, instant
+
+
+def _sortby(value: str | None) -> list[tuple[str, bool]]:
+    if not value:
+        return []
+    return [(item.strip().lstrip("+-"), item.strip().startswith("-")) for item in value.split(",")]
+
+
+def _filter(params: dict[str, str], body: bytes) -> Any:
+    text = params.get("filter")
+    language = params.get("filter-lang")
+    if body and text is None:
+        text, language = body.decode("utf-8", errors="replace"), "cql2-json"
+    if text is None:
+        return None
+    try:
+        if language in ("cql2-json", "cql-json"):
+            return parse_cql2_json(json.loads(text))
+        return parse_cql2_text(text)
+    except Exception as err:  # noqa: BLE001 - pygeofilter raises many kinds
+        raise BadRequest(
+            f"filter is not valid {language or 'cql2-text'}: {str(err)[:200]}"
+        ) from None

@@ -1,0 +1,179 @@
+"""The catalogue (OGC API Records on PostGIS): kept current by loads, searched by area, words
+and attributes, in Greek and English."""
+
+from __future__ import annotations
+
+import pyogrio
+import pytest
+from owslib.ogcapi.records import Records
+
+from geoservice import db
+from geoservice.settings import PROJECT_ROOT
+from loaders.descriptor import parse_descriptor
+from loaders.pipeline import load
+from loaders.writer import remove_collection
+
+
+def search(client, **params) -> dict:
+    response = client.get("/collections/catalogue/items", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def ids(body: dict) -> set[str]:
+    return {f["id"] for f in body["features"]}
+
+
+def test_the_catalogue_is_a_records_collection(client):
+    listed = client.get("/collections?f=json").get_json()["collections"]
+    catalogue = next(c for c in listed if c["id"] == "catalogue")
+    assert catalogue["itemType"] == "record"
+
+
+def test_every_published_collection_has_a_record(client, demo_collections):
+    assert set(demo_collections) <= ids(search(client, limit=1000))
+
+
+def test_a_record_says_what_the_data_says(client):
+    record = client.get("/collections/catalogue/items/prefectures?lang=en").get_json()
+    props = record["properties"]
+    assert props["title"] == "Prefectures of Greece (before 2011)"
+    assert props["translations"]["el"]["title"].startswith("Νομοί")
+    assert props["featureCount"] == 55 and props["geometryType"] == "MultiPolygon"
+    assert props["sourceCrs"] == "EPSG:2100"
+    population = next(f for f in props["fields"] if f["sourceName"] == "POP")
+    assert population["type"] == "integer" and population["title"] == "Population"
+    names = next(f for f in props["fields"] if f["sourceName"] == "NAME_GR")
+    source = pyogrio.read_dataframe(
+        PROJECT_ROOT / "data/demo/nomoi/nomoi_okxe.shp", encoding="cp1253", read_geometry=False
+    )
+    assert names["examples"] and set(names["examples"]) <= set(source["NAME_GR"])
+    assert props["themes"][0]["concepts"][0]["id"] == "au"
+    rels = {link["rel"] for link in record["links"]}
+    assert {"collection", "items", "queryables", "enclosure", "self"} <= rels
+    assert record["geometry"]["type"] == "Polygon"
+
+
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        ("νομοί", "prefectures"),  # Greek with accents
+        ("νομοι", "prefectures"),  # without
+        ("ΝΟΜΟΙ", "prefectures"),  # upper case
+        ("prefectures", "prefectures"),  # English
+        ("prefecture", "prefectures"),  # English stem
+        ("οικισμοί", "settlements"),
+        ("σεισμολογικοι σταθμοι", "seismic-stations"),  # all words must match
+        ("καλαμαρι", None),  # matches nothing
+    ],
+)
+def test_text_search_in_greek_and_english(client, q, expected):
+    found = ids(search(client, q=q))
+    if expected is None:
+        assert found == set()
+    else:
+        assert expected in found
+
+
+def test_comma_separated_terms_are_alternatives(client):
+    assert {"seismic-stations", "settlements"} <= ids(search(client, q="σεισμολογια,οικισμοι"))
+
+
+def test_bbox_includes_and_excludes(client):
+    city = ids(search(client, bbox="22.9,40.6,23.0,40.7"))
+    assert {"municipalities", "prefectures"} <= city
+    crete = ids(search(client, bbox="24.5,35.0,25.5,35.5"))
+    assert "prefectures" in crete and "municipalities" not in crete
+
+
+@pytest.mark.parametrize(
+    "params, expected, excluded",
+    [
+        ({"field": "population"}, "prefectures", "settlements"),
+        ({"field": "πληθυσμος"}, "prefectures", "settlements"),  # a Greek label, no accents
+        ({"field": "ESYE_ID"}, "prefectures", "municipalities"),  # a source field name
+        ({"fieldType": "integer"}, "prefectures", "settlements"),
+        ({"value": "ΚΑΤΕΡΙΝΗ"}, "prefectures", "municipalities"),  # a value in the data
+        ({"theme": "gn"}, "settlements", "prefectures"),
+        ({"keywords": "Θεσσαλονίκη"}, "municipalities", "settlements"),
+        ({"geometryType": "Point"}, "settlements", "prefectures"),
+        ({"filter": "featureCount > 1000"}, "settlements", "prefectures"),
+        ({"filter": "title LIKE 'Νομοί%'"}, "prefectures", "settlements"),
+    ],
+)
+def test_attribute_discovery_and_filters(client, params, expected, excluded):
+    found = ids(search(client, **params, limit=100))
+    assert expected in found and excluded not in found
+
+
+def test_facets_count_the_matches(client):
+    body = search(client, facets="true", limit=100)
+    themes = body["facets"]["theme"]
+    assert themes["au"] == len(ids(search(client, theme="au", limit=100)))
+    assert body["facets"]["geometryType"]["Point"] >= 2
+
+
+def test_sortby_and_paging(client):
+    body = search(client, sortby="-featureCount", limit=2)
+    counts = [f["properties"]["featureCount"] for f in body["features"]]
+    assert counts == sorted(counts, reverse=True) and len(counts) == 2
+    assert any(link["rel"] == "next" for link in body["links"])
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"bbox": "1,2"}, "bbox"),
+        ({"limit": "x"}, "limit"),
+        ({"datetime": "yesterday"}, "datetime"),
+        ({"sortby": "colour"}, "sortby"),
+        ({"filter": "no_such = 1"}, "unknown property"),
+        ({"filter": "title = "}, "filter"),
+        ({"q": "!!!"}, "q"),
+    ],
+)
+def test_bad_parameters_are_400s_with_a_message(client, params, message):
+    response = client.get("/collections/catalogue/items", query_string=params)
+    assert response.status_code == 400
+    assert message in response.get_json()["description"]
+
+
+def test_records_appear_and_disappear_with_loads(settings, shared_data, client):
+    path = shared_data / "15_naturalearth_lowres_pyogrio_fixture/naturalearth_lowres.shp"
+    descriptor = parse_descriptor(
+        {"id": "world-countries", "title": {"el": "Χώρες του κόσμου", "en": "Countries"},
+         "source": {"path": str(path)}}
+    )  # fmt: skip
+    load(settings, descriptor)
+    assert "world-countries" in ids(search(client, q="χωρες"))
+    with db.connect(settings, autocommit=True) as conn:
+        remove_collection(conn, "world-countries")
+    assert "world-countries" not in ids(search(client, q="χωρες"))
+    assert client.get("/collections/catalogue/items/world-countries").status_code == 404
+
+
+def test_datetime_overlaps_temporal_extents(client, settings, shared_data):
+    path = shared_data / "01_thessaloniki_municipalities/thessaloniki.geojson"
+    load(
+        settings,
+        parse_descriptor(
+            {"id": "dated", "title": "dated", "source": {"path": str(path)},
+             "temporal_field": "updated_at"}
+        ),
+    )  # fmt: skip
+    assert "dated" in ids(search(client, datetime="2015-06-22T16:06:30Z/2016-01-01T00:00:00Z"))
+    assert "dated" in ids(search(client, datetime="../2015-06-22T16:06:30Z"))
+    assert "dated" not in ids(search(client, datetime="2020-01-01T00:00:00Z/.."))
+
+
+def test_owslib_records_client(live_server):
+    catalogue = Records(live_server)
+    listed = catalogue.records()
+    assert "catalogue" in listed
+    found = catalogue.collection_items("catalogue", q="νομοι")
+    assert "prefectures" in {f["id"] for f in found["features"]}
+    boxed = catalogue.collection_items("catalogue", bbox=[24.5, 35.0, 25.5, 35.5])
+    assert "municipalities" not in {f["id"] for f in boxed["features"]}
+    ordered = catalogue.collection_items("catalogue", sortby=("featureCount", "desc"), limit=3)
+    counts = [f["properties"]["featureCount"] for f in ordered["features"]]
+    assert counts == sorted(counts, reverse=True)
