@@ -16,7 +16,7 @@ import pyproj
 from psycopg import sql
 
 from geoservice import cql
-from geoservice.errors import BadRequest, NotFound
+from geoservice.errors import BadRequest
 
 GEOMETRY_COLUMN = "geom"
 DEFERRED_OFFSET = 1_000  # past this offset, find the page's first key before reading rows
@@ -238,12 +238,10 @@ class Layer:
             inner=inner,
         )
 
-    def one(self, identifier: str, query: Query) -> sql.Composable:
-        return sql.SQL("SELECT {feature} FROM {table} t WHERE t.{id} = {value}").format(
-            feature=self.feature(query),
-            table=self.table,
-            id=sql.Identifier(self.id_field),
-            value=sql.Literal(self.key(identifier, missing=NotFound)),
+    def one(self, query: Query) -> sql.Composable:
+        """One feature by key; the key is the statement's one parameter (so it can be prepared)."""
+        return sql.SQL("SELECT {feature} FROM {table} t WHERE t.{id} = %s").format(
+            feature=self.feature(query), table=self.table, id=sql.Identifier(self.id_field)
         )
 
     def count(self, query: Query, cap: int | None = None) -> sql.Composable:

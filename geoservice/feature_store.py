@@ -45,6 +45,7 @@ class Matched:
 class FeatureStore:
     def __init__(self, dsn: str):
         self.dsn = dsn
+        self._statements: dict[tuple, str] = {}
 
     def page(
         self, layer: Layer, query: Query, limit: int, offset: int = 0, after: Any = None
@@ -67,9 +68,19 @@ class FeatureStore:
         return Matched(max(estimate, COUNT_CAP + 1), False)
 
     def one(self, layer: Layer, identifier: str, query: Query) -> str:
-        statement = layer.one(identifier, query)
+        key = layer.key(identifier, missing=NotFound)
         with self._connection() as conn:
-            row = _run(conn, statement).fetchone()
+            # The statement text is built once per output shape; psycopg prepares it on the
+            # server after a few uses, so a lookup by id costs little more than the index probe.
+            shape = (id(layer), query.output, query.skip_geometry)
+            statement = self._statements.get(shape)
+            if statement is None:
+                statement = layer.one(query).as_string(conn)
+                self._statements[shape] = statement
+            try:
+                row = conn.execute(statement, (key,)).fetchone()
+            except psycopg.Error as err:
+                raise _translate(err) from err
         if row is None:
             raise NotFound(f"no feature with id '{identifier}'")
         return row[0]

@@ -291,10 +291,9 @@ def _ci_date(parent: etree._Element, date: str, kind: str) -> None:
     d = etree.SubElement(etree.SubElement(ci, _q("gmd:date")), _q("gco:Date"))
     d.text = date
     code = etree.SubElement(etree.SubElement(ci, _q("gmd:dateType")), _q("gmd:CI_DateTypeCode"))
-    code.set(
-        "codeList", "http://standards.iso.org/iso/19139/resources/gmxCodelists.xml#CI_DateTypeCode"
-    )
+    code.set("codeList", _CODELISTS + "#CI_DateTypeCode")
     code.set("codeListValue", kind)
+    code.set("codeSpace", "ISOTC211/19115")
     code.text = kind
 
 
@@ -311,7 +310,7 @@ def _prune_empty(root: etree._Element) -> None:
             else:
                 prop.set(f"{{{GCO}}}nilReason", "missing")
     for url in list(root.iter(_q("gmd:URL"))):
-        if not (url.text or "").strip():
+        if (url.text or "").strip() in ("", "None"):
             res = url.getparent().getparent()  # gmd:linkage / gmd:CI_OnlineResource
             res.getparent().getparent().remove(res.getparent())  # the gmd:onlineResource
     for tag in ("gmd:CI_Address", "gmd:CI_Telephone"):
