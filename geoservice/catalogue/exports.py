@@ -343,6 +343,10 @@ def _fix_iso(xml: str, entry: Entry, mcf: dict) -> etree._Element:
         a.set(f"{{{XLINK}}}href", NO_LIMITATIONS)
         a.text = "Χωρίς περιορισμούς στη δημόσια πρόσβαση (No limitations to public access)"
         access.addnext(other)
+    # A period with no known start.
+    for begin in root.iter(f"{{{GML32}}}beginPosition"):
+        if not (begin.text or "").strip():
+            begin.set("indeterminatePosition", "unknown")
     # Metadata contact: INSPIRE wants the role pointOfContact.
     for role in root.findall("gmd:contact//gmd:CI_RoleCode", NS):
         role.set("codeListValue", "pointOfContact")
@@ -570,7 +574,7 @@ def _landing_page(g: Graph, url: str) -> URIRef:
 def dcat_graph(entries: list[Entry], base_url: str) -> Graph:
     """A DCAT-AP 3 catalogue of the entries: one dcat:Dataset each, served by one DataService."""
     base = _base(base_url)
-    g = Graph()
+    g = Graph(bind_namespaces="core")
     g.bind("dcat", DCAT)
     g.bind("dct", DCTERMS)
     g.bind("foaf", FOAF)
