@@ -31,8 +31,10 @@ from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
 
 from geoservice import db, registry
+from geoservice.catalogue import exports
 from geoservice.catalogue import records_api as catalogue_api
 from geoservice.catalogue import search as catalogue_search
+from geoservice.catalogue.model import Entry
 from geoservice.catalogue.records_api import CATALOGUE_ID
 from geoservice.errors import GeoserviceError, NotFound
 from geoservice.items_api import (
@@ -203,6 +205,29 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
             return Response(text, 200, headers)
         return geojson_type(run(itemtypes_api.get_collection_item, collection_id, item_id))
 
+    @app.get("/collections/catalogue/dcat")
+    def catalogue_dcat() -> Response:
+        """The whole catalogue as DCAT-AP, for national and European portals to harvest."""
+        with db.shared_pool(settings.dsn).connection() as conn:
+            rows = conn.execute("SELECT entry FROM geoservice.records ORDER BY id").fetchall()
+        return _dcat([Entry.from_json(r[0]) for r in rows], settings.base_url)
+
+    @app.get("/collections/catalogue/items/<record_id>/<any(dcat, iso19139):encoding>")
+    def record_export(record_id: str, encoding: str) -> Response:
+        """One record as DCAT-AP or ISO 19139 / INSPIRE XML."""
+        with db.shared_pool(settings.dsn).connection() as conn:
+            row = conn.execute(
+                "SELECT entry FROM geoservice.records WHERE id = %s", (record_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"no record '{record_id}' in the catalogue")
+        entry = Entry.from_json(row[0])
+        if encoding == "iso19139":
+            return Response(
+                exports.iso19139(entry, settings.base_url), 200, {"Content-Type": "application/xml"}
+            )
+        return _dcat([entry], settings.base_url)
+
     @app.get("/collections/<path:collection_id>/download")
     def download(collection_id: str) -> Response:
         snapshot = state.current()
@@ -268,6 +293,16 @@ def _wants_geojson() -> bool:
         return fmt.lower() in ("json", "geojson")
     best = request.accept_mimetypes.best_match(JSON_TYPES + OTHER_TYPES, default=JSON_TYPES[0])
     return best in JSON_TYPES or best is None
+
+
+def _dcat(entries: list[Entry], base_url: str) -> Response:
+    if (request.args.get("f") or "").lower() in ("jsonld", "json-ld"):
+        return Response(
+            exports.dcat_jsonld(entries, base_url), 200, {"Content-Type": "application/ld+json"}
+        )
+    return Response(
+        exports.dcat_turtle(entries, base_url), 200, {"Content-Type": "text/turtle; charset=utf-8"}
+    )
 
 
 def _language() -> str:

@@ -448,3 +448,26 @@ def test_dcat_serialisations_round_trip():
     assert "@context" in json.loads(jsonld)
     parsed = Graph().parse(data=jsonld, format="json-ld")
     assert len(parsed) == len(dcat_graph([FULL], BASE))
+
+
+# -- the exports as served, from the real catalogue --------------------------------------
+
+
+def test_served_iso_records_validate(client, demo_collections, gmd_schema):
+    for record_id in demo_collections:
+        response = client.get(f"/collections/catalogue/items/{record_id}/iso19139")
+        assert response.status_code == 200 and response.mimetype == "application/xml"
+        _assert_valid(gmd_schema, etree.fromstring(response.data))
+
+
+def test_served_dcat_catalogue_conforms(client, demo_collections, dcat_shapes):
+    response = client.get("/collections/catalogue/dcat")
+    assert response.mimetype == "text/turtle"
+    graph = Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    conforms, report = _validate(graph, dcat_shapes)
+    assert conforms, report
+    datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
+    assert len(datasets) >= len(demo_collections)
+    as_jsonld = client.get("/collections/catalogue/dcat?f=jsonld")
+    assert as_jsonld.mimetype == "application/ld+json"
+    assert len(Graph().parse(data=as_jsonld.get_data(as_text=True), format="json-ld")) == len(graph)

@@ -55,3 +55,11 @@ class Entry:
     update_frequency: str = "unknown"  # ISO 19115 MD_MaintenanceFrequencyCode
     links: list[Link] = field(default_factory=list)
     languages: list[str] = field(default_factory=lambda: ["el", "en"])
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        """The inverse of dataclasses.asdict (how geoservice.records stores an entry)."""
+        values = dict(data)
+        values["fields"] = [FieldEntry(**f) for f in values.get("fields", [])]
+        values["links"] = [Link(**link) for link in values.get("links", [])]
+        return cls(**values)
