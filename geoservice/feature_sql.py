@@ -20,6 +20,7 @@ from geoservice.errors import BadRequest
 
 GEOMETRY_COLUMN = "geom"
 DEFERRED_OFFSET = 1_000  # past this offset, find the page's first key before reading rows
+ANCHOR_STEP = 1_000  # the loader notes every ANCHOR_STEP-th key (see page_anchors)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Layer:
         time_field: str | None = None,
         feature_count: int | None = None,
         geojson_column: str | None = None,
+        anchors: list[Any] | None = None,
     ):
         self.table = sql.Identifier(schema, table)
         self.fields = fields
@@ -89,6 +91,7 @@ class Layer:
         self.time_field = time_field
         self.feature_count = feature_count
         self.geojson_column = geojson_column  # CRS84 GeoJSON precomputed at load, if any
+        self.anchors = anchors or []  # key at positions 0, ANCHOR_STEP, 2*ANCHOR_STEP, ...
 
     @classmethod
     def from_provider(cls, provider_def: dict[str, Any]) -> Layer:
@@ -102,6 +105,7 @@ class Layer:
             provider_def.get("time_field"),
             provider_def.get("feature_count"),
             provider_def.get("geojson_column"),
+            provider_def.get("page_anchors"),
         )
 
     # -- pieces ------------------------------------------------------------------
@@ -202,6 +206,15 @@ class Layer:
                 )
             )
             offset = 0
+        elif offset >= ANCHOR_STEP and not query.sortby and not conditions and self.anchors:
+            # An unfiltered deep page: start from the key the loader noted at that position
+            # (tables change only through loads, so the note is exact) and skip < ANCHOR_STEP.
+            anchor = self.anchors[min(offset // ANCHOR_STEP, len(self.anchors) - 1)]
+            skipped = min(offset // ANCHOR_STEP, len(self.anchors) - 1) * ANCHOR_STEP
+            conditions = [
+                sql.SQL("{} >= {}").format(sql.Identifier(self.id_field), sql.Literal(anchor))
+            ]
+            offset -= skipped
         elif offset > DEFERRED_OFFSET and not query.sortby:
             # Skip the first `offset` keys in the primary key's index (an index-only scan),
             # then read just one page of rows, instead of reading and dropping `offset` rows.

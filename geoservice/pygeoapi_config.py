@@ -124,6 +124,7 @@ def collection_resource(settings: Settings, record: CollectionRecord) -> dict[st
                 "fields": record.fields,
                 "feature_count": record.feature_count,
                 "geojson_column": record.geojson_column,
+                "page_anchors": record.page_anchors,
             }
         ],
     }

@@ -42,6 +42,7 @@ class CollectionRecord:
     feature_count: int
     updated_at: datetime
     geojson_column: str | None = None  # CRS84 GeoJSON of each geometry, precomputed at load
+    page_anchors: list[Any] | None = None  # every 1000th key, in key order
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -54,7 +55,8 @@ class CollectionRecord:
 
 _COLUMNS = (
     "id, table_name, descriptor, fields, id_field, geometry_type, has_z, source_crs, source_srid, "
-    "bbox, source_bbox, temporal_field, temporal_extent, feature_count, updated_at, geojson_column"
+    "bbox, source_bbox, temporal_field, temporal_extent, feature_count, updated_at, "
+    "geojson_column, page_anchors"
 )
 
 
@@ -88,6 +90,7 @@ def upsert_collection(conn: psycopg.Connection, record: dict[str, Any]) -> None:
     values = dict(record)
     values["descriptor"] = Jsonb(values["descriptor"])
     values["fields"] = Jsonb(values["fields"])
+    values["page_anchors"] = Jsonb(values.get("page_anchors"))
     columns = [c.strip() for c in _COLUMNS.split(",") if c.strip() != "updated_at"]
     placeholders = ", ".join(f"%({c})s" for c in columns)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")

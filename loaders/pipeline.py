@@ -125,6 +125,7 @@ def _write(
         "temporal_extent": writer.temporal_extent(conn, table, temporal_column),
         "feature_count": count,
         "geojson_column": geojson_column,
+        "page_anchors": writer.page_anchors(conn, table, key),
     }
     steps.stage("publishing")
     writer.swap_in(conn, table, descriptor.id, record)

@@ -21,6 +21,7 @@ from psycopg import sql
 
 from geoservice import registry
 from geoservice.catalogue import index as catalogue
+from geoservice.feature_sql import ANCHOR_STEP
 from geoservice.registry import DATA_SCHEMA, STAGING_SCHEMA
 from loaders.model import PreparedLayer
 
@@ -154,6 +155,21 @@ def finish_staging(
             )
         )
     conn.execute(sql.SQL("ANALYZE {}").format(ident))
+
+
+def page_anchors(conn: psycopg.Connection, table: str, key: str, step: int = ANCHOR_STEP) -> list:
+    """The key at every step-th position in key order (one pass over the primary key)."""
+    rows = conn.execute(
+        sql.SQL(
+            "SELECT k FROM (SELECT {key} AS k, row_number() OVER (ORDER BY {key}) - 1 AS n "
+            "FROM {table}) s WHERE n % {step} = 0 ORDER BY k"
+        ).format(
+            key=sql.Identifier(key),
+            table=sql.Identifier(STAGING_SCHEMA, table),
+            step=sql.Literal(step),
+        )
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def staging_extent(conn: psycopg.Connection, table: str) -> list[float] | None:

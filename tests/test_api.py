@@ -378,3 +378,12 @@ def test_filter_geometries_in_other_crs(client, point, crs):
         params["filter-crs"] = crs
     body = items(client, "municipalities", **params)
     assert body["numberMatched"] == 1
+
+
+@pytest.mark.parametrize("offset", [999, 1000, 1001, 2500, 5899, 5900])
+def test_deep_unfiltered_pages_from_anchors_match_offset_semantics(client, offset):
+    deep = items(client, "settlements", limit=7, offset=offset)
+    walked = items(client, "settlements", limit=7, offset=0, sortby="fid")  # plain OFFSET path
+    from_zero = items(client, "settlements", limit=min(offset + 7, 10000))["features"][offset:]
+    assert [f["id"] for f in deep["features"]] == [f["id"] for f in from_zero]
+    assert walked["features"]  # the sortby path still answers

@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS geoservice.collections (
 
 -- Added after the first release: kept idempotent for existing databases.
 ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS geojson_column text;
+-- Every 1000th key in key order, for deep pages without OFFSET scans.
+ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS page_anchors jsonb;
 
 -- Bumped by every publish/removal: a running server compares it to rebuild its configuration.
 CREATE SEQUENCE IF NOT EXISTS geoservice.catalogue_version;
