@@ -20,6 +20,7 @@ import pyproj
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
+from geoservice import query_params
 from geoservice.errors import BadRequest
 from geoservice.feature_sql import Layer, Query, output_crs
 from geoservice.feature_store import FeatureStore, Matched
@@ -76,7 +77,7 @@ def parse_items_request(
 ) -> ItemsRequest:
     layer = collection.layer
     limit = _limit(params.get("limit"), collection)
-    offset = _integer(params.get("offset"), "offset", default=0, minimum=0)
+    offset = query_params.integer(params.get("offset"), "offset", default=0, minimum=0)
     crs_uri = _offered_crs(params.get("crs"), collection)
     properties = _names(params.get("properties"), layer, "properties")
     sortby = _sortby(params.get("sortby"), layer)
@@ -241,20 +242,8 @@ def _offered_crs(value: str | None, collection: Collection) -> str:
 
 
 def _limit(value: str | None, collection: Collection) -> int:
-    limit = _integer(value, "limit", default=collection.limit_default, minimum=1)
+    limit = query_params.integer(value, "limit", default=collection.limit_default, minimum=1)
     return min(limit, collection.limit_max)  # a bigger page is served as the biggest allowed
-
-
-def _integer(value: str | None, name: str, default: int, minimum: int) -> int:
-    if value is None or value == "":
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadRequest(f"{name} must be an integer, not '{value}'") from None
-    if number < minimum:
-        raise BadRequest(f"{name} must be at least {minimum}")
-    return number
 
 
 def _boolean(value: str | None, name: str) -> bool:
@@ -298,21 +287,10 @@ def _bbox(value: str | None, bbox_crs: str | None) -> tuple[float, float, float,
         if bbox_crs:
             raise BadRequest("bbox-crs given without bbox")
         return None
-    parts = value.split(",")
-    if len(parts) not in (4, 6):
-        raise BadRequest("bbox takes 4 numbers (minx,miny,maxx,maxy) or 6 (with z)")
-    try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        raise BadRequest("bbox values must be numbers") from None
-    if len(numbers) == 6:
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    minx, miny, maxx, maxy = numbers
-    if miny > maxy:
-        raise BadRequest("bbox: the lower corner is above the upper corner")
+    numbers = query_params.bbox(value)
     if not bbox_crs or bbox_crs == CRS84:
-        return (minx, miny, maxx, maxy)
-    return _to_crs84(numbers, bbox_crs)
+        return numbers
+    return _to_crs84(list(numbers), bbox_crs)
 
 
 def _to_crs84(bbox: list[float], crs_uri: str) -> tuple[float, float, float, float]:

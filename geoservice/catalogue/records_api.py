@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
+from geoservice import query_params
 from geoservice.catalogue.search import Result, Search
 from geoservice.errors import BadRequest
 
@@ -27,7 +28,7 @@ RECORD_CORE = "http://www.opengis.net/spec/ogcapi-records-1/1.0/req/record-core"
 def parse(params: dict[str, str], body: bytes = b"") -> Search:
     return Search(
         q=params.get("q") or None,
-        bbox=_bbox(params.get("bbox")),
+        bbox=query_params.bbox(params["bbox"]) if params.get("bbox") else None,
         datetime=_interval(params.get("datetime")),
         kind=params.get("type") or None,
         keyword=params.get("keywords") or params.get("keyword") or None,
@@ -41,8 +42,8 @@ def parse(params: dict[str, str], body: bytes = b"") -> Search:
         updated_after=_instant(params.get("updatedAfter"), "updatedAfter"),
         filter=_filter(params, body),
         sortby=_sortby(params.get("sortby")),
-        limit=min(_integer(params.get("limit"), "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
-        offset=_integer(params.get("offset"), "offset", 0, 0),
+        limit=min(query_params.integer(params.get("limit"), "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
+        offset=query_params.integer(params.get("offset"), "offset", 0, 0),
         facets=(params.get("facets") or "false").lower() in ("true", "1", "yes"),
     )
 
@@ -186,34 +187,6 @@ def collection_document(
 
 
 # -- parameters ----------------------------------------------------------------------
-
-
-def _integer(value: str | None, name: str, default: int, minimum: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        raise BadRequest(f"{name} must be an integer, not '{value}'") from None
-    if number < minimum:
-        raise BadRequest(f"{name} must be at least {minimum}")
-    return number
-
-
-def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if not value:
-        return None
-    try:
-        numbers = [float(v) for v in value.split(",")]
-    except ValueError:
-        raise BadRequest("bbox values must be numbers") from None
-    if len(numbers) == 6:
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4:
-        raise BadRequest("bbox takes 4 numbers (minx,miny,maxx,maxy) or 6")
-    if numbers[1] > numbers[3]:
-        raise BadRequest("bbox: the lower corner is above the upper corner")
-    return (numbers[0], numbers[1], numbers[2], numbers[3])
 
 
 def _instant(value: str | None, name: str) -> str | None:
