@@ -1,0 +1,358 @@
+"""Catalogue search benchmark: our OGC API Records search beside pycsw 2.6.2 and raw SQL.
+
+    .venv/bin/python -m bench.catalogue [--records 10000] [--duration 20] [--runs 2] [--quick]
+
+10,000 generated records (bench/catalogue_data.py) go into our catalogue
+(`geoservice.catalogue.index.publish`) and, as ISO 19139, into pycsw 2.6.2's repository, in
+one dedicated embedded cluster (port 54369). Each search is checked against the generator's
+truth, then timed with wrk (8 connections, 2 threads) against `geoservice serve --workers 2`
+and pycsw under gunicorn -w 2, and with pgbench (-c 8 -j 2) running the SQL our search runs.
+See bench/README.md, "Catalogue benchmark".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import psutil
+import psycopg
+import requests
+from psycopg import sql
+
+from bench import api_servers, api_timing
+from bench import catalogue_data as data
+from bench import catalogue_pycsw as pycsw
+from bench.catalogue_report import markdown
+from geoservice import db
+from geoservice.catalogue import records_api
+from geoservice.catalogue import search as catalogue_search
+from geoservice.catalogue.index import publish
+from geoservice.settings import Settings
+
+ROOT = Path(__file__).resolve().parent
+WORK_DIR = pycsw.WORK_DIR
+DB_PORT = 54369
+PORTS = {"ours": 18471, "pycsw": 18472}
+SQL_DIR = ROOT / "sql"
+RESULTS = ROOT / "results"
+ITEMS = "/collections/catalogue/items"
+
+
+# -- the cluster and the records -----------------------------------------------------------
+
+
+def cluster_settings() -> Settings:
+    data_dir = WORK_DIR / "cluster"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(WORK_DIR, 0o755)
+    os.chmod(data_dir, 0o755)
+    return Settings(data_dir=data_dir, db_port=DB_PORT)
+
+
+def load_ours(settings: Settings, entries: list, signature: str) -> tuple[int, float | None]:
+    """Publish every entry in one transaction, unless the catalogue already holds this set."""
+    with db.connect(settings) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS public.bench_signature (signature text)")
+        row = conn.execute("SELECT signature FROM public.bench_signature").fetchone()
+        if row and row[0] == signature:
+            conn.commit()
+            return conn.execute("SELECT count(*) FROM geoservice.records").fetchone()[0], None
+        started = time.monotonic()
+        with conn.transaction():
+            conn.execute("DELETE FROM geoservice.records")
+            conn.execute("DELETE FROM public.bench_signature")
+            for entry in entries:
+                publish(conn, entry)
+            conn.execute("INSERT INTO public.bench_signature VALUES (%s)", (signature,))
+        seconds = time.monotonic() - started
+        conn.commit()
+        conn.autocommit = True
+        conn.execute("VACUUM ANALYZE geoservice.records")
+        return conn.execute("SELECT count(*) FROM geoservice.records").fetchone()[0], seconds
+
+
+# -- the SQL our search runs -----------------------------------------------------------------
+
+
+class RecordingCursor(psycopg.Cursor):
+    """Keeps the text of every statement it executes (the search's own SQL, verbatim)."""
+
+    statements: list[str] = []
+
+    def execute(self, query, params=None, **kwargs):  # type: ignore[override]
+        text = query.as_string(self.connection) if isinstance(query, sql.Composable) else query
+        RecordingCursor.statements.append(str(text))
+        return super().execute(query, params, **kwargs)
+
+
+def our_sql(dsn: str, params: dict[str, str]) -> tuple[list[str], int]:
+    """The statements geoservice.catalogue.search.run executes for these parameters."""
+    RecordingCursor.statements = []
+    search = records_api.parse(params)
+    with psycopg.connect(dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
+        result = catalogue_search.run(conn, search)
+    return list(RecordingCursor.statements), result.matched
+
+
+def write_sql(name: str, label: str, statements: list[str]) -> Path:
+    path = SQL_DIR / f"catalogue_{name}.sql"
+    header = (
+        f"-- bench/catalogue.py, search '{label}': the SQL geoservice.catalogue.search.run\n"
+        "-- executes for it (recorded from its cursor), run by pgbench -c 8 -j 2.\n"
+    )
+    path.write_text(header + "".join(s.strip() + ";\n" for s in statements), encoding="utf-8")
+    return path
+
+
+def explain(dsn: str, statements: list[str]) -> dict[str, Any]:
+    """EXPLAIN (ANALYZE, BUFFERS) of each statement, after one warm-up run."""
+    plans = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in statements:
+            conn.execute(statement).fetchall()
+            rows = conn.execute(f"EXPLAIN (ANALYZE, BUFFERS) {statement}").fetchall()
+            text = "\n".join(r[0] for r in rows)
+            found = re.search(r"Execution Time: ([\d.]+) ms", text)
+            plans.append({"plan": text, "execution_ms": float(found.group(1)) if found else None})
+    return {
+        "execution_ms": sum(p["execution_ms"] or 0 for p in plans),
+        "plans": plans,
+    }
+
+
+# -- hit counts --------------------------------------------------------------------------------
+
+_PYCSW_COUNT = re.compile(r"<os:totalResults>(\d+)<|numberOfRecordsMatched=\"(\d+)\"")
+
+
+def our_url(query: data.Query) -> str:
+    return f"http://{api_servers.HOST}:{PORTS['ours']}{ITEMS}" + (
+        f"?{urlencode(query.ours)}" if query.ours else ""
+    )
+
+
+def pycsw_url(query: data.Query) -> str | None:
+    if query.pycsw is None:
+        return None
+    return f"http://{api_servers.HOST}:{PORTS['pycsw']}/?{urlencode(query.pycsw)}"
+
+
+def hits_ours(url: str) -> dict[str, Any]:
+    response = requests.get(url, timeout=60)
+    if response.status_code != 200:
+        return {"status": response.status_code, "error": response.text[:300]}
+    document = response.json()
+    return {
+        "status": 200,
+        "matched": document.get("numberMatched"),
+        "returned": document.get("numberReturned"),
+        "bytes": len(response.content),
+        "first_ids": [f["id"] for f in document["features"][:3]],
+    }
+
+
+def hits_pycsw(url: str) -> dict[str, Any]:
+    response = requests.get(url, timeout=60)
+    text = response.text
+    if response.status_code != 200 or "ExceptionReport" in text:
+        return {"status": response.status_code, "error": text[-400:]}
+    found = _PYCSW_COUNT.search(text)
+    matched = int(next(g for g in found.groups() if g)) if found else None
+    return {"status": 200, "matched": matched, "bytes": len(response.content)}
+
+
+def verdict(matched: int | None, expected: int) -> str:
+    if matched is None:
+        return "error"
+    return "right" if matched == expected else "wrong"
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def machine_facts(settings: Settings) -> dict[str, Any]:
+    with db.connect(settings) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+        postgis = conn.execute("SELECT postgis_lib_version()").fetchone()[0]
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    cpu = ""
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit,
+        "nproc": psutil.cpu_count(),
+        "cpu": cpu or platform.machine(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "load_average_at_start": [round(x, 2) for x in psutil.getloadavg()],
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "postgis": postgis,
+        "pycsw": pycsw.version(),
+        "wrk": " ".join(wrk[1:2]),
+        "connections": api_timing.CONNECTIONS,
+        "threads": api_timing.THREADS,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.catalogue", description=__doc__)
+    parser.add_argument("--records", type=int, default=None, help="records (default 10,000)")
+    parser.add_argument("--duration", type=int, default=None, help="seconds per measurement")
+    parser.add_argument("--runs", type=int, default=None, help="runs per search and server")
+    parser.add_argument("--quick", action="store_true", help="1,000 records, 3 s, 1 run")
+    parser.add_argument("--only", nargs="*", help="search names (q_en q_el bbox ...)")
+    args = parser.parse_args(argv)
+    records = args.records or (1_000 if args.quick else 10_000)
+    duration = args.duration or (3 if args.quick else 20)
+    runs = args.runs or (1 if args.quick else 2)
+    out_dir = WORK_DIR if args.quick else RESULTS
+    queries = [q for q in data.QUERIES if not args.only or q.name in args.only]
+
+    settings = cluster_settings()
+    print(f"cluster: {settings.data_dir} port {DB_PORT}", flush=True)
+    db.ensure_database(settings)
+    servers: list[api_servers.Server] = []
+    try:
+        entries = data.generate(records)
+        expected = data.truth(entries)
+        signature = pycsw.signature_of(records, data.SEED)
+        count, load_seconds = load_ours(settings, entries, signature)
+        print(f"ours: {count} records" + (f" (published in {load_seconds:.1f} s)"
+              if load_seconds else " (already loaded)"), flush=True)  # fmt: skip
+        pycsw.ensure_venv()
+        started = time.monotonic()
+        folder = pycsw.write_iso_folder(entries, signature)
+        config = pycsw.write_config(PORTS["pycsw"], DB_PORT)
+        admin_dsn = settings.dsn.rsplit("/", 1)[0] + "/postgres"
+        pycsw_count = pycsw.load(admin_dsn, DB_PORT, config, folder, signature)
+        print(f"pycsw: {pycsw_count} records ({time.monotonic() - started:.0f} s)", flush=True)
+        facts = machine_facts(settings)
+
+        ours = api_servers.ours(settings, PORTS["ours"])
+        ours.name = "catalogue-ours"
+        servers = [ours, pycsw.server(PORTS["pycsw"], config)]
+        for server in servers:
+            server.start()
+        for server in servers:
+            server.wait_ready()
+        rss_at_start = {s.name: s.rss() / 2**20 for s in servers}
+
+        results: dict[str, Any] = {}
+        for query in queries:
+            statements, sql_matched = our_sql(settings.dsn, query.ours)
+            path = write_sql(query.name, query.label, statements)
+            truth_key = query.name
+            entry = {
+                "label": query.label,
+                "ours_url": our_url(query),
+                "pycsw_url": pycsw_url(query),
+                "pycsw_note": query.pycsw_note,
+                "sql_file": str(path.relative_to(ROOT.parent)),
+                "sql": statements,
+                "expected": expected[truth_key],
+                "hits": {
+                    "ours": hits_ours(our_url(query)),
+                    "pycsw": hits_pycsw(pycsw_url(query)) if query.pycsw else None,
+                    "raw_sql": {"matched": sql_matched},
+                },
+                "explain": explain(settings.dsn, statements),
+                "timing": {"ours": [], "pycsw": [], "raw_sql": []},
+            }
+            for hit in entry["hits"].values():
+                if hit is not None:
+                    hit["verdict"] = verdict(hit.get("matched"), entry["expected"])
+            results[query.name] = entry
+            h = entry["hits"]
+            print(
+                f"{query.name:10} truth {entry['expected']:>6}  ours {h['ours'].get('matched')}"
+                f"  pycsw {(h['pycsw'] or {}).get('matched')}  sql {sql_matched}"
+                f"  (EXPLAIN ANALYZE {entry['explain']['execution_ms']:.1f} ms)",
+                flush=True,
+            )
+
+        for run in range(runs):
+            for query in queries:
+                entry = results[query.name]
+                for server in servers:
+                    server.ensure_running()
+                measured = {
+                    "ours": api_timing.run_wrk(entry["ours_url"], duration, [], ours.rss),
+                }
+                if entry["pycsw_url"]:
+                    measured["pycsw"] = api_timing.run_wrk(
+                        entry["pycsw_url"], duration, [], servers[1].rss
+                    )
+                measured["raw_sql"] = api_timing.run_pgbench(
+                    settings.dsn, ROOT.parent / entry["sql_file"], {}, duration
+                )
+                for name, figures in measured.items():
+                    entry["timing"][name].append(figures)
+                print(
+                    f"run {run + 1}/{runs} {query.name:10} "
+                    + "  ".join(f"{n} {m['rps']:.1f}/s" for n, m in measured.items()),
+                    flush=True,
+                )
+        for entry in results.values():
+            entry["summary"] = {
+                name: api_timing.mean_of(timings) if timings else None
+                for name, timings in entry["timing"].items()
+            }
+        rss_at_end = {s.name: s.rss() / 2**20 for s in servers}
+        facts["load_average_at_end"] = [round(x, 2) for x in psutil.getloadavg()]
+        document = {
+            "machine": facts,
+            "settings": {
+                "records": records,
+                "seed": data.SEED,
+                "duration_s": duration,
+                "runs": runs,
+                "quick": args.quick,
+                "thessaloniki_bbox": data.THESSALONIKI_BBOX,
+                "interval": data.INTERVAL,
+                "ours": " ".join(ours.command),
+                "pycsw": " ".join(servers[1].command),
+                "ours_publish_seconds": load_seconds,
+            },
+            "expected": expected,
+            "rss_mb": {"at_start": rss_at_start, "at_end": rss_at_end},
+            "restarts": {s.name: s.restarts for s in servers},
+            "searches": results,
+        }
+    finally:
+        for server in servers:
+            server.stop()
+        from geoservice.embedded_db import Cluster
+
+        Cluster.from_settings(settings).stop()
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "catalogue.json").write_text(
+        json.dumps(document, indent=1, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    text = markdown(document)
+    (out_dir / "catalogue.md").write_text(text, encoding="utf-8")
+    print(text)
+    print(f"results: {out_dir / 'catalogue.json'}, {out_dir / 'catalogue.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
