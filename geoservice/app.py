@@ -61,6 +61,7 @@ class Snapshot:
 
     api: API
     collections: dict[str, Collection]
+    version: int  # the catalogue version it was built from
 
 
 class ServerState:
@@ -91,7 +92,7 @@ class ServerState:
                 with db.shared_pool(self.settings.dsn).connection() as conn:
                     version = registry.catalogue_version(conn)
                     if self._snapshot is None or version != self._version:
-                        self._snapshot = self._build(registry.list_collections(conn))
+                        self._snapshot = self._build(registry.list_collections(conn), version)
                         self._version = version
             except psycopg.Error:
                 if self._snapshot is None:
@@ -100,7 +101,7 @@ class ServerState:
             self._checked = time.monotonic()
             return self._snapshot
 
-    def _build(self, records: list[registry.CollectionRecord]) -> Snapshot:
+    def _build(self, records: list[registry.CollectionRecord], version: int) -> Snapshot:
         config = build_config(self.settings, records)
         api = API(config, build_openapi(config))
         # pygeoapi logs every client error (400, 404) with a trace; we log server errors.
@@ -110,7 +111,7 @@ class ServerState:
             for cid, resource in config["resources"].items()
             if resource["providers"][0]["type"] == "feature"
         }
-        return Snapshot(api, collections)
+        return Snapshot(api, collections, version)
 
 
 def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> Flask:
@@ -183,7 +184,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
                 f"POST a CQL2 JSON filter with Content-Type: {CQL2_JSON}",
             )
         if collection_id == CATALOGUE_ID and _wants_geojson():
-            return _search_catalogue(settings)
+            return _search_catalogue(settings, state.current().version)
         if found := fast_path(collection_id):
             params = request.args.to_dict()
             body = request.get_data() if request.method == "POST" else b""
@@ -310,12 +311,12 @@ def _language() -> str:
     return "en" if wanted.lower().startswith("en") else "el"
 
 
-def _search_catalogue(settings: Settings) -> Response:
+def _search_catalogue(settings: Settings, version: int) -> Response:
     params = request.args.to_dict()
     body = request.get_data() if request.method == "POST" else b""
     search = catalogue_api.parse(params, body)
     with db.shared_pool(settings.dsn).connection() as conn:
-        result = catalogue_search.run(conn, search)
+        result = catalogue_search.run(conn, search, version)
     text = catalogue_api.collection_document(result, search, params, settings.base_url, _language())
     return Response(text, 200, {"Content-Type": GEOJSON, "Content-Language": _language()})
 

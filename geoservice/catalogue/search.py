@@ -150,7 +150,13 @@ def conditions(search: Search) -> list[sql.Composable]:
     return where
 
 
-def run(conn: psycopg.Connection, search: Search) -> Result:
+def run(conn: psycopg.Connection, search: Search, version: int | None = None) -> Result:
+    """One page of records, their count and (when asked) facets.
+
+    Counts and facets depend only on the filter and on the catalogue's content, which changes
+    only when a collection is published or removed: with the catalogue `version` given, they
+    are remembered per filter until it changes. The page itself is always read.
+    """
     where = conditions(search)
     clause = sql.SQL("WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL("")
     rank = (
@@ -160,7 +166,7 @@ def run(conn: psycopg.Connection, search: Search) -> Result:
     )
     order = _order(search)
     statement = sql.SQL(
-        "SELECT r.entry, count(*) OVER () AS matched FROM geoservice.records r {where} "
+        "SELECT r.entry FROM geoservice.records r {where} "
         "ORDER BY {order} LIMIT {limit} OFFSET {offset}"
     ).format(
         where=clause,
@@ -172,15 +178,30 @@ def run(conn: psycopg.Connection, search: Search) -> Result:
     )
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(statement).fetchall()
-        if rows:
-            matched = int(rows[0]["matched"])
-        else:
-            count = cur.execute(
-                sql.SQL("SELECT count(*) AS n FROM geoservice.records r {}").format(clause)
-            )
-            matched = int(count.fetchone()["n"])
-        facets = _facets(cur, clause) if search.facets else None
+        key = (conn.info.dsn, version, clause.as_string(conn)) if version is not None else None
+        matched = _remembered(key, "count", lambda: _count(cur, clause))
+        facets = _remembered(key, "facets", lambda: _facets(cur, clause)) if search.facets else None
     return Result([r["entry"] for r in rows], matched, facets)
+
+
+_AGGREGATES: dict[tuple, Any] = {}
+AGGREGATES_KEPT = 1_000
+
+
+def _remembered(key: tuple | None, kind: str, compute: Any) -> Any:
+    if key is None:
+        return compute()
+    full = (*key, kind)
+    if full not in _AGGREGATES:
+        if len(_AGGREGATES) >= AGGREGATES_KEPT:
+            _AGGREGATES.clear()  # simple bound; entries of old versions go too
+        _AGGREGATES[full] = compute()
+    return _AGGREGATES[full]
+
+
+def _count(cur: psycopg.Cursor, clause: sql.Composable) -> int:
+    row = cur.execute(sql.SQL("SELECT count(*) AS n FROM geoservice.records r {}").format(clause))
+    return int(row.fetchone()["n"])
 
 
 def _order(search: Search) -> sql.Composable:

@@ -53,3 +53,5 @@ CREATE INDEX IF NOT EXISTS records_field_words_idx ON geoservice.records USING g
 CREATE INDEX IF NOT EXISTS records_fields_idx ON geoservice.records USING gin (field_names);
 CREATE INDEX IF NOT EXISTS records_keywords_idx ON geoservice.records USING gin (keywords);
 CREATE INDEX IF NOT EXISTS records_themes_idx ON geoservice.records USING gin (themes);
+-- The default order: a broad search reads records in this index until it has a page.
+CREATE INDEX IF NOT EXISTS records_order_idx ON geoservice.records (title_el, id);
