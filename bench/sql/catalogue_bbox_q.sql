@@ -1,3 +1,4 @@
 -- bench/catalogue.py, search 'bbox + q=schools': the SQL geoservice.catalogue.search.run
 -- executes for it (recorded from its cursor), run by pgbench -c 8 -j 2.
-SELECT r.entry, count(*) OVER () AS matched FROM geoservice.records r WHERE r.search @@ ((geoservice.term_query('schools'))) AND r.extent && ST_MakeEnvelope(22.8737, 40.5512, 23.0468, 40.6971, 4326) ORDER BY ts_rank_cd(r.search, ((geoservice.term_query('schools')))) DESC, r.title_el LIMIT 10 OFFSET 0;
+SELECT r.entry FROM geoservice.records r WHERE r.search @@ ((geoservice.term_query('schools'))) AND r.extent && ST_MakeEnvelope(22.8737, 40.5512, 23.0468, 40.6971, 4326) ORDER BY ts_rank_cd(r.search, ((geoservice.term_query('schools')))) DESC, r.title_el LIMIT 10 OFFSET 0;
+SELECT count(*) AS n FROM geoservice.records r WHERE r.search @@ ((geoservice.term_query('schools'))) AND r.extent && ST_MakeEnvelope(22.8737, 40.5512, 23.0468, 40.6971, 4326);
