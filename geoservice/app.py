@@ -27,6 +27,7 @@ from flask import (
     send_from_directory,
     stream_with_context,
 )
+from psycopg_pool import PoolTimeout
 from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
 
@@ -134,7 +135,10 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
             LOGGER.error(
                 "%s %s -> %s: %s", request.method, request.full_path, status, content[:500]
             )
-        return make_response(content, status, headers or {})
+        response = make_response(content, status, headers or {})
+        if int(status) == HTTPStatus.SERVICE_UNAVAILABLE:
+            response.headers["Retry-After"] = "5"
+        return response
 
     def geojson_type(response: Response) -> Response:
         # QGIS and OWSLib expect GeoJSON's own media type for features.
@@ -263,6 +267,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         )
 
     @app.errorhandler(psycopg.OperationalError)
+    @app.errorhandler(PoolTimeout)
     def database_down(err: Exception) -> Response:
         LOGGER.error("database unavailable: %s", err)
         response = _error(

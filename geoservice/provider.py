@@ -37,6 +37,13 @@ JSON_TYPES = {
 }
 
 
+class ProviderUnavailable(ProviderConnectionError):
+    """The database is unreachable: a 503 (the client may retry), not a 500."""
+
+    http_status_code = 503
+    ogc_exception_code = "ServiceUnavailable"
+
+
 class PostGISProvider(BaseProvider):
     """Provider definition keys we add: data.dsn, data.schema, data.table, fields
     ([{name, type, label, original}]), id_type, feature_count."""
@@ -106,7 +113,7 @@ def _provider_errors() -> Iterator[None]:
     except BadRequest as err:
         raise ProviderInvalidQueryError(user_msg=str(err)) from err
     except DatabaseError as err:
-        raise ProviderConnectionError(user_msg=str(err)) from err
+        raise ProviderUnavailable(user_msg=str(err)) from err
     except GeoserviceError as err:
         raise ProviderQueryError(user_msg=str(err)) from err
 

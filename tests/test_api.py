@@ -387,3 +387,14 @@ def test_deep_unfiltered_pages_from_anchors_match_offset_semantics(client, offse
     from_zero = items(client, "settlements", limit=min(offset + 7, 10000))["features"][offset:]
     assert [f["id"] for f in deep["features"]] == [f["id"] for f in from_zero]
     assert walked["features"]  # the sortby path still answers
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after():
+    from geoservice.app import create_app
+    from geoservice.settings import Settings
+
+    down = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:9/none"))
+    response = down.test_client().get("/collections?f=json")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "Traceback" not in response.get_data(as_text=True)
