@@ -41,18 +41,6 @@ def ensure_schema(conn: psycopg.Connection) -> None:
             conn.execute(folder.joinpath(name).read_text())
 
 
-def make_pool(settings: Settings, min_size: int = 1, max_size: int = 8) -> ConnectionPool:
-    return ConnectionPool(
-        settings.dsn,
-        min_size=min_size,
-        max_size=max_size,
-        kwargs={"autocommit": True},
-        open=True,
-        timeout=10,
-        name="geoservice",
-    )
-
-
 def _first_line(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
@@ -77,9 +65,3 @@ def shared_pool(dsn: str) -> ConnectionPool:
         )
         _POOLS[dsn] = pool
     return pool
-
-
-def close_pools() -> None:
-    for pool in _POOLS.values():
-        pool.close()
-    _POOLS.clear()

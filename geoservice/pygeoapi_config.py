@@ -35,10 +35,7 @@ def base_config(settings: Settings, server_yml: Path = SERVER_CONFIG) -> dict[st
         "gzip": False,
         "languages": ["el", "en"],
         "pretty_print": False,
-        "limits": {
-            "default_items": settings.page_limit_default,
-            "max_items": settings.page_limit_max,
-        },
+        "limits": {"default_items": 100, "max_items": 10000},  # config/server.yml overrides
         "map": {"url": "", "attribution": ""},
         "templates": {
             "path": str(PACKAGE_DIR / "templates"),

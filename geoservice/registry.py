@@ -7,8 +7,7 @@ Writes happen inside the caller's transaction, so a data table and its metadata 
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -43,7 +42,6 @@ class CollectionRecord:
     updated_at: datetime
     geojson_column: str | None = None  # CRS84 GeoJSON of each geometry, precomputed at load
     page_anchors: list[Any] | None = None  # every 1000th key, in key order
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def qualified_table(self) -> tuple[str, str]:
@@ -154,7 +152,3 @@ def load_history(conn: psycopg.Connection, collection_id: str, limit: int = 20) 
             "ORDER BY started_at DESC, load_id DESC LIMIT %s",
             (collection_id, limit),
         ).fetchall()
-
-
-def to_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

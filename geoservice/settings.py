@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,9 +23,6 @@ class Settings:
     port: int = 5000
     public_url: str = ""  # base URL the API advertises; default http://host:port
     collections_dir: Path = PROJECT_ROOT / "collections"
-    page_limit_default: int = 100
-    page_limit_max: int = 10000
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:

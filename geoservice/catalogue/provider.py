@@ -11,7 +11,7 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
 )
 
-from geoservice.catalogue.records_api import record
+from geoservice.catalogue.records_api import interval, record
 from geoservice.catalogue.search import QUERYABLES, Search, run
 from geoservice.db import shared_pool
 from geoservice.errors import BadRequest
@@ -45,7 +45,7 @@ class CatalogueProvider(BaseProvider):
         search = Search(
             q=q,
             bbox=tuple(bbox[:4]) if bbox else None,  # type: ignore[arg-type]
-            datetime=_interval(datetime_),
+            datetime=interval(datetime_),
             filter=filterq,
             sortby=[(s["property"], s.get("order") == "-") for s in sortby or []],
             limit=limit,
@@ -74,12 +74,3 @@ class CatalogueProvider(BaseProvider):
             raise ProviderItemNotFoundError(user_msg=f"no record '{identifier}'")
         lang = "en" if str(language or "").startswith("en") else "el"
         return record(row[0], self.base_url, lang)
-
-
-def _interval(value: str | None) -> tuple[str | None, str | None] | None:
-    if not value:
-        return None
-    if "/" in value:
-        start, end = value.split("/", 1)
-        return (None if start in ("", "..") else start, None if end in ("", "..") else end)
-    return value, value

@@ -29,7 +29,7 @@ def parse(params: dict[str, str], body: bytes = b"") -> Search:
     return Search(
         q=params.get("q") or None,
         bbox=query_params.bbox(params["bbox"]) if params.get("bbox") else None,
-        datetime=_interval(params.get("datetime")),
+        datetime=interval(params.get("datetime")),
         kind=params.get("type") or None,
         keyword=params.get("keywords") or params.get("keyword") or None,
         theme=params.get("theme") or None,
@@ -199,7 +199,7 @@ def _instant(value: str | None, name: str) -> str | None:
     return value
 
 
-def _interval(value: str | None) -> tuple[str | None, str | None] | None:
+def interval(value: str | None) -> tuple[str | None, str | None] | None:
     """datetime: an instant, or start/end with '..' for open ends; matches overlapping extents."""
     if not value:
         return None
