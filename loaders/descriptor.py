@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from geoservice.errors import ConfigError
 
@@ -30,6 +37,9 @@ Frequency = Literal[
     "notPlanned",
     "unknown",
 ]
+# Who may see a collection (and its catalogue record): anyone, any municipal staff member
+# with a token, or only the named groups.
+Access = Literal["public", "internal", "restricted"]
 FieldType = Literal["string", "integer", "number", "boolean", "date", "datetime", "json"]
 
 
@@ -121,6 +131,8 @@ class Descriptor(Strict):
     temporal_field: str | None = None
     update_frequency: Frequency = "unknown"
     inspire_theme: str | None = None
+    access: Access = "public"
+    groups: list[str] = Field([], description="for access: restricted, the groups allowed")
 
     # Where the descriptor file lives (relative source paths resolve against it).
     base_dir: Path = Field(default=Path("."), exclude=True)
@@ -134,6 +146,14 @@ class Descriptor(Strict):
     @classmethod
     def _keyword_list(cls, value: object) -> object:
         return {"el": value, "en": value} if isinstance(value, list) else value
+
+    @model_validator(mode="after")
+    def _restricted_names_groups(self) -> Descriptor:
+        if self.access == "restricted" and not self.groups:
+            raise ValueError("access 'restricted' needs 'groups': the groups allowed to see it")
+        if self.groups and self.access != "restricted":
+            raise ValueError("'groups' applies only to access 'restricted'")
+        return self
 
     @property
     def source_path(self) -> Path:
@@ -198,6 +218,9 @@ def _explain(err: ValidationError) -> str:
                 f"id {e['input']!r} must be lower-case letters, digits, '_' or '-', "
                 "starting with a letter"
             )
+        elif e["type"] == "value_error":
+            reason = str(e.get("ctx", {}).get("error", e["msg"]))
+            parts.append(reason if where == "descriptor" else f"'{where}': {reason}")
         else:
             parts.append(f"'{where}': {e['msg']}")
     return "; ".join(parts)
