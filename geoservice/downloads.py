@@ -1,0 +1,116 @@
+"""Whole-layer downloads in the formats people open: GeoJSON, CSV, GeoPackage, zipped
+Shapefile (with a .cpg, so Greek text opens right) and KML.
+
+The features come from the same streamed, filtered query as `/collections/{id}/download`
+(items_api.download_response): PostgreSQL reprojects them, GDAL (through pyogrio) writes the
+other formats. GeoJSON is streamed as is; the others are written to a temporary folder
+(GDAL needs files for GeoPackage and Shapefile), then streamed and deleted.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyogrio
+
+from geoservice.errors import BadRequest
+from geoservice.items_api import Collection, download_response
+
+CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Format:
+    driver: str | None  # GDAL driver; None = our own GeoJSON stream
+    extension: str
+    media_type: str
+    options: tuple[tuple[str, str], ...] = ()  # GDAL layer creation options
+
+
+FORMATS = {
+    "geojson": Format(None, "geojson", "application/geo+json"),
+    "csv": Format("CSV", "csv", "text/csv; charset=utf-8", (("GEOMETRY", "AS_WKT"),)),
+    "gpkg": Format("GPKG", "gpkg", "application/geopackage+sqlite3"),
+    "shp": Format("ESRI Shapefile", "zip", "application/zip", (("ENCODING", "UTF-8"),)),
+    "kml": Format("KML", "kml", "application/vnd.google-earth.kml+xml"),
+}
+# The CRSs offered for files: (EPSG code, the items API's crs URI; None = CRS84 lon/lat).
+CRS = {
+    "4326": None,  # files store lon/lat whatever the EPSG axis order says (GIS convention)
+    "2100": "http://www.opengis.net/def/crs/EPSG/0/2100",
+}
+
+
+def response(
+    collection: Collection, params: dict[str, str]
+) -> tuple[Iterator[bytes | str], dict[str, str]]:
+    """The file for `format` (default geojson) in `crs` (4326 or 2100), optional `bbox`."""
+    name = (params.get("format") or "geojson").lower()
+    fmt = FORMATS.get(name)
+    if fmt is None:
+        raise BadRequest(f"format: '{name}' is not offered; offered: {', '.join(FORMATS)}")
+    code = str(params.get("crs") or "4326").removeprefix("EPSG:")
+    if code not in CRS:
+        raise BadRequest(
+            f"crs: '{code}' is not offered for downloads; offered: EPSG:4326, EPSG:2100"
+        )
+    if fmt.driver == "KML":
+        code = "4326"  # KML is WGS84 by definition; GDAL would reproject anyway
+    query = {"bbox": params["bbox"]} if params.get("bbox") else {}
+    if CRS[code]:
+        query["crs"] = CRS[code]
+    chunks, headers = download_response(collection, query)
+    if fmt.driver is None:
+        headers["Content-Disposition"] = f'attachment; filename="{collection.id}.geojson"'
+        return chunks, headers
+    folder = Path(tempfile.mkdtemp(prefix="geoservice-download-"))
+    try:
+        path = _convert(chunks, folder, collection.id, fmt, int(code))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    filename = f"{collection.id}-shp.zip" if name == "shp" else path.name
+    return _stream_and_delete(path, folder), {
+        "Content-Type": fmt.media_type,
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Length": str(path.stat().st_size),
+    }
+
+
+def _convert(chunks: Iterator[str], folder: Path, name: str, fmt: Format, epsg: int) -> Path:
+    source = folder / "features.geojson"
+    with open(source, "w", encoding="utf-8") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    frame = pyogrio.read_dataframe(source)
+    # Our GeoJSON carries no CRS member: GDAL assumes CRS84; the coordinates are in `epsg`.
+    frame = frame.set_crs(epsg, allow_override=True)
+    target = folder / (name if fmt.driver == "ESRI Shapefile" else f"{name}.{fmt.extension}")
+    if fmt.driver == "ESRI Shapefile":
+        target.mkdir()
+        target = target / f"{name}.shp"
+    pyogrio.write_dataframe(
+        frame, target, driver=fmt.driver, layer=name, layer_options=dict(fmt.options) or None
+    )
+    source.unlink()
+    if fmt.driver != "ESRI Shapefile":
+        return target
+    archive = folder / f"{name}.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for part in sorted(target.parent.iterdir()):
+            zipped.write(part, part.name)
+    return archive
+
+
+def _stream_and_delete(path: Path, folder: Path) -> Iterator[bytes]:
+    try:
+        with open(path, "rb") as stream:
+            while chunk := stream.read(CHUNK):
+                yield chunk
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

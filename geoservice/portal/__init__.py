@@ -1,0 +1,6 @@
+"""The city's data portal: search, dataset pages, downloads and a dashboard, in Greek and
+English, for people who will never write an API call. A Flask blueprint under /portal."""
+
+from geoservice.portal.routes import blueprint
+
+__all__ = ["blueprint"]

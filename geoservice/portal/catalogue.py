@@ -1,0 +1,81 @@
+"""What the portal reads, always through the catalogue search and the registry (which decide
+who sees what), never by querying tables itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from flask import g
+from pygeofilter import ast
+
+from geoservice import registry
+from geoservice.catalogue import records_api
+from geoservice.catalogue import search as catalogue_search
+from geoservice.errors import NotFound
+
+PAGE = 10
+FRESHNESS_DAYS = (7, 30, 365)
+# The home page's form fields -> the Records API parameters the catalogue search parses.
+FACET_PARAMS = {
+    "theme": "theme",
+    "department": "department",
+    "keyword": "keywords",
+    "geometryType": "geometryType",
+}
+
+
+def search_params(form: dict[str, str], bbox: str | None) -> dict[str, str]:
+    """The Records API parameters for the home page's form (parsed by records_api.parse, so
+    the portal accepts and refuses exactly what the API does)."""
+    params = {"facets": "true", "limit": str(PAGE), "offset": form.get("offset", "0")}
+    if form.get("q", "").strip():
+        params["q"] = form["q"].strip()
+    if bbox:
+        params["bbox"] = bbox
+    for name, param in FACET_PARAMS.items():
+        if form.get(name):
+            params[param] = form[name]
+    if form.get("fresh") and form["fresh"].isdigit():
+        since = datetime.now(UTC) - timedelta(days=int(form["fresh"]))
+        params["updatedAfter"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return params
+
+
+def viewer() -> Any:
+    """The request's caller as the access rules know it (None before access control)."""
+    return g.get("viewer")
+
+
+def _run(
+    conn: psycopg.Connection, search: catalogue_search.Search, version: int
+) -> catalogue_search.Result:
+    if viewer() is not None:
+        search.viewer = viewer()  # only what the caller may see is found and counted
+    return catalogue_search.run(conn, search, version)
+
+
+def search(
+    conn: psycopg.Connection, params: dict[str, str], version: int
+) -> tuple[catalogue_search.Search, catalogue_search.Result]:
+    parsed = records_api.parse(params)
+    return parsed, _run(conn, parsed, version)
+
+
+def entry(conn: psycopg.Connection, record_id: str, version: int) -> dict[str, Any]:
+    """One catalogue entry by id (a search, so the same visibility rules apply)."""
+    wanted = catalogue_search.Search(filter=ast.Equal(ast.Attribute("id"), record_id), limit=1)
+    found = _run(conn, wanted, version).entries
+    if not found:
+        raise NotFound(f"no dataset '{record_id}' in the catalogue")
+    return found[0]
+
+
+def everything(conn: psycopg.Connection, version: int) -> catalogue_search.Result:
+    """Every visible entry plus facet counts (for the dashboard)."""
+    return _run(conn, catalogue_search.Search(limit=records_api.LIMIT_MAX, facets=True), version)
+
+
+def history(conn: psycopg.Connection, collection_id: str, limit: int = 20) -> list[dict]:
+    return registry.load_history(conn, collection_id, limit)
