@@ -298,6 +298,44 @@ def remove(settings: Settings, collection_id: str) -> None:
     out.print(f"removed {collection_id}")
 
 
+# -- backup -----------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.pass_obj
+def backup(settings: Settings, file: Path) -> None:
+    """Save every collection, catalogue record and the load history to FILE.
+
+    FILE is a pg_dump archive (custom format) of the schemas geoservice and data; it is
+    written under a temporary name and renamed when complete.
+    """
+    from geoservice import backup as backups
+
+    contents = backups.backup(settings, file)
+    size = file.stat().st_size / 1e6
+    out.print(f"backed up {contents} to {file} ({size:.1f} MB)", soft_wrap=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option(
+    "--force", is_flag=True, help="Replace what the database holds now (in one transaction)."
+)
+@click.pass_obj
+def restore(settings: Settings, file: Path, force: bool) -> None:
+    """Restore a backup written by `geoservice backup`.
+
+    Into an empty database; a database that holds collections, records or loads is refused
+    unless --force, which replaces them in one transaction (a failure changes nothing).
+    A running server picks the restored catalogue up within a second.
+    """
+    from geoservice import backup as backups
+
+    contents = backups.restore(settings, file, force=force)
+    out.print(f"restored {contents} from {file}", soft_wrap=True)
+
+
 # -- serving ----------------------------------------------------------------------
 
 
