@@ -41,6 +41,7 @@ Frequency = Literal[
 # with a token, or only the named groups.
 Access = Literal["public", "internal", "restricted"]
 FieldType = Literal["string", "integer", "number", "boolean", "date", "datetime", "json"]
+PersonalDecision = Literal["drop", "pseudonymise", "keep"]
 
 
 class Strict(BaseModel):
@@ -114,6 +115,9 @@ class Fields(Strict):
     types: dict[str, FieldType] = {}  # source name -> type override
     # Fields users filter on (CQL2, property=value): each gets a B-tree index at load time.
     index: list[str] = []
+    # Personal data (loaders/personal.py): source name -> drop (never loaded), pseudonymise
+    # (a keyed hash: stable, joinable, not reversible) or keep (decided: may be published).
+    personal: dict[str, PersonalDecision] = {}
 
 
 class Descriptor(Strict):

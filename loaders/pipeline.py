@@ -16,7 +16,7 @@ import psycopg
 from geoservice import db, registry
 from geoservice.errors import GeoserviceError, LoadError
 from geoservice.settings import Settings
-from loaders import writer
+from loaders import personal, writer
 from loaders.descriptor import Descriptor
 from loaders.model import PreparedLayer
 from loaders.prepare import prepare
@@ -62,6 +62,7 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
             raw = read_source(descriptor)
             steps.stage("checking")
             layer = prepare(raw, descriptor)
+            personal.protect(layer, descriptor, settings)  # may refuse: nothing written yet
             checksum = _checksum(raw.source_files)
             report = _write(conn, descriptor, layer, table, load_id, steps)
         except BaseException as err:
@@ -113,7 +114,7 @@ def _write(
     record = {
         "id": descriptor.id,
         "descriptor": descriptor.public_dict(),
-        "fields": [f.as_dict() for f in layer.fields],
+        "fields": [personal.field_record(f, descriptor) for f in layer.fields],
         "id_field": key,
         "geometry_type": layer.geometry_type,
         "has_z": layer.has_z,

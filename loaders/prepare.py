@@ -308,7 +308,10 @@ def _schema(raw: RawLayer, descriptor: Descriptor) -> tuple[list[FieldInfo], lis
     _check_names(available, list(spec.labels), "fields.labels")
     _check_names(available, list(spec.types), "fields.types")
     _check_names(available, spec.index, "fields.index")
-    excluded = [name for name in spec.index if name in spec.exclude]
+    _check_names(available, list(spec.personal), "fields.personal")
+    # Personal data marked "drop" is never loaded: as good as excluded.
+    dropped = {name for name, decision in spec.personal.items() if decision == "drop"}
+    excluded = [name for name in spec.index if name in spec.exclude or name in dropped]
     if excluded:
         raise ConfigError(f"fields.index names excluded fields: {', '.join(map(repr, excluded))}")
     for key, name in (
@@ -319,8 +322,10 @@ def _schema(raw: RawLayer, descriptor: Descriptor) -> tuple[list[FieldInfo], lis
             _check_names(available, [name], key)
             if name in spec.exclude:
                 raise ConfigError(f"{key} {name!r} is listed in fields.exclude")
+            if name in dropped:
+                raise ConfigError(f"{key} {name!r} is marked drop in fields.personal")
     chosen = [c for c in available if (spec.include is None or c in spec.include)]
-    chosen = [c for c in chosen if c not in spec.exclude]
+    chosen = [c for c in chosen if c not in spec.exclude and c not in dropped]
     for name in (descriptor.identifier, descriptor.temporal_field):
         if name is not None and name not in chosen:
             chosen.append(name)

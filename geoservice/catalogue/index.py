@@ -74,8 +74,8 @@ def field_examples(conn: psycopg.Connection, table: sql.Composable, fields: list
     """A few frequent values of each text field (what the catalogue shows and searches)."""
     result: dict[str, list[str]] = {}
     for f in fields:
-        if f["type"] != "string":
-            continue
+        if f["type"] != "string" or f.get("personal") == "pseudonymise":
+            continue  # pseudonyms (loaders/personal.py) are no examples to show or search
         column = sql.Identifier(f["name"])
         rows = conn.execute(
             sql.SQL(
