@@ -285,6 +285,10 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
             HTTPStatus.INTERNAL_SERVER_ERROR, "NoApplicableCode", "internal server error (logged)"
         )
 
+    # The data portal (geoservice/portal): HTML pages for people, under /portal.
+    from geoservice.portal import blueprint as portal_blueprint
+
+    app.register_blueprint(portal_blueprint)
     return app
 
 

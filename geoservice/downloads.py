@@ -34,11 +34,15 @@ class Format:
 
 FORMATS = {
     "geojson": Format(None, "geojson", "application/geo+json"),
+    # GeoJSON in another CRS than CRS84: GDAL writes the (pre-RFC 7946) "crs" member, so
+    # GDAL and QGIS read the coordinates in the right CRS.
+    "geojson-crs": Format("GeoJSON", "geojson", "application/geo+json"),
     "csv": Format("CSV", "csv", "text/csv; charset=utf-8", (("GEOMETRY", "AS_WKT"),)),
     "gpkg": Format("GPKG", "gpkg", "application/geopackage+sqlite3"),
     "shp": Format("ESRI Shapefile", "zip", "application/zip", (("ENCODING", "UTF-8"),)),
     "kml": Format("KML", "kml", "application/vnd.google-earth.kml+xml"),
 }
+OFFERED = ("geojson", "csv", "gpkg", "shp", "kml")
 # The CRSs offered for files: (EPSG code, the items API's crs URI; None = CRS84 lon/lat).
 CRS = {
     "4326": None,  # files store lon/lat whatever the EPSG axis order says (GIS convention)
@@ -51,9 +55,9 @@ def response(
 ) -> tuple[Iterator[bytes | str], dict[str, str]]:
     """The file for `format` (default geojson) in `crs` (4326 or 2100), optional `bbox`."""
     name = (params.get("format") or "geojson").lower()
-    fmt = FORMATS.get(name)
+    fmt = FORMATS.get(name) if name in OFFERED else None
     if fmt is None:
-        raise BadRequest(f"format: '{name}' is not offered; offered: {', '.join(FORMATS)}")
+        raise BadRequest(f"format: '{name}' is not offered; offered: {', '.join(OFFERED)}")
     code = str(params.get("crs") or "4326").removeprefix("EPSG:")
     if code not in CRS:
         raise BadRequest(
@@ -65,6 +69,8 @@ def response(
     if CRS[code]:
         query["crs"] = CRS[code]
     chunks, headers = download_response(collection, query)
+    if fmt.driver is None and CRS[code]:
+        fmt = FORMATS["geojson-crs"]
     if fmt.driver is None:
         headers["Content-Disposition"] = f'attachment; filename="{collection.id}.geojson"'
         return chunks, headers

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what geoservice needs on a Debian machine, then the project into .venv.
 #   scripts/setup.sh         the demo: PostgreSQL 15 + PostGIS, Python 3.12 venv
-#   scripts/setup.sh test    also the real clients the tests drive: GDAL (ogrinfo), QGIS (PyQGIS)
+#   scripts/setup.sh test    also the real clients the tests drive: GDAL (ogrinfo), QGIS (PyQGIS),
+#                            Chromium (the portal through Playwright; never `playwright install`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(postgresql-15 postgresql-15-postgis-3)
 if [ "${1:-}" = "test" ]; then
-  want+=(gdal-bin python3-qgis qgis-providers)
+  want+=(gdal-bin python3-qgis qgis-providers chromium)  # chromium: the portal's browser tests
 fi
 
 missing=()

@@ -146,7 +146,6 @@ def dataset(dataset_id: str) -> Response:
         has_features=dataset_id in snapshot.collections,
         preview_limit=PREVIEW_LIMIT,
         table_page=TABLE_PAGE,
-        formats=list(downloads.FORMATS),
     )
 
 
@@ -168,7 +167,12 @@ def dashboard() -> Response:
     snapshot = _snapshot()
     with _connection() as conn:
         everything = catalogue.everything(conn, snapshot.version)
-        histories = {e["id"]: catalogue.history(conn, e["id"], 50) for e in everything.entries}
+        # Loads exist for published collections only (the visible ones are in the snapshot).
+        histories = {
+            e["id"]: catalogue.history(conn, e["id"], 50)
+            for e in everything.entries
+            if e["id"] in snapshot.collections
+        }
     rows = []
     for entry in everything.entries:
         fresh = display.freshness(entry.get("updated"), entry.get("update_frequency"))
