@@ -9,6 +9,7 @@ base-map tiles) are refused, as on a machine without internet: the pages must st
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import zipfile
@@ -140,7 +141,12 @@ def assert_accessible(page, name: str) -> None:
     if SCREENSHOTS:
         folder = PROJECT_ROOT / SCREENSHOTS
         folder.mkdir(exist_ok=True)
-        page.screenshot(path=str(folder / f"portal-{name}.png"), full_page=True)
+        height = min(page.evaluate("() => document.body.scrollHeight"), 2200)
+        page.screenshot(
+            path=str(folder / f"portal-{name}.png"),
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": 1280, "height": height},
+        )
 
 
 def result_ids(page) -> list[str]:
@@ -161,6 +167,9 @@ def test_home_page_is_greek_by_default_and_accessible(portal):
     assert f"{CATALOGUE_SIZE} σύνολα δεδομένων" in portal.locator("#result-count").inner_text()
     assert portal.locator("li.result").count() == 10
     assert portal.locator("li.result svg.mini-extent rect.extent").count() == 10
+    departments = portal.locator("ul.facet[data-facet='department']").inner_text()
+    assert "Διεύθυνση Χωρικού Σχεδιασμού" in departments
+    assert "Spatial Planning Directorate" not in departments
     assert_accessible(portal, "home")
 
 
@@ -384,6 +393,7 @@ def test_dashboard(portal, catalogue_of_200):
     departments = portal.locator("#per-department").inner_text()
     assert "Διεύθυνση Χωρικού Σχεδιασμού\t3" in departments
     assert "Διεύθυνση Καθαριότητας" in departments
+    assert "Cleaning Directorate" not in departments  # one language at a time
     assert "Τοπωνύμια" in portal.locator("#per-theme").inner_text()
     stale = portal.locator("#freshness tr.table-warning")
     # generated: monthly ones older than 32 days are overdue (n % 3 == 0 and n * 4 > 32)
@@ -409,3 +419,60 @@ def test_pages_load_within_a_second(portal, path):
             loads.append(timing["load"])
             print(f"{path}: first byte {timing['ttfb']:.0f} ms, load {timing['load']:.0f} ms")
     assert sorted(loads)[1] < LOAD_BUDGET_MS, loads
+
+
+# -- pygeoapi's own pages: the same look, Greek, accessible ---------------------------------
+
+PYGEOAPI_PAGES = [
+    "/",
+    "/collections",
+    "/collections/municipalities",
+    "/collections/municipalities/items",
+    "/collections/settlements/items/1",
+    "/collections/catalogue/items",
+]
+
+
+def test_every_template_string_has_greek():
+    from babel.messages.extract import extract_from_dir
+    from babel.support import Translations
+    from pygeoapi.util import TEMPLATESDIR
+
+    from geoservice.pygeoapi_config import PACKAGE_DIR
+
+    sys_path = PACKAGE_DIR / "templates" / "locale"
+    spec = importlib.util.spec_from_file_location("translations", sys_path / "translations.py")
+    translations = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(translations)
+    used = set()
+    for root in (TEMPLATESDIR, PACKAGE_DIR / "templates"):
+        for _, _, message, _, _ in extract_from_dir(
+            str(root),
+            method_map=[("**.html", "jinja2.ext:babel_extract")],
+            options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
+        ):
+            used.add(message[0] if isinstance(message, tuple) else message)
+    assert sorted(used - set(translations.GREEK)) == []
+    compiled = Translations.load(str(sys_path), ["el"])  # the .mo pygeoapi reads is current
+    assert {m: compiled.gettext(m) for m in translations.GREEK} == translations.GREEK
+
+
+@pytest.mark.parametrize("path", PYGEOAPI_PAGES)
+def test_pygeoapi_pages_share_the_look_and_are_accessible(portal, path):
+    portal.goto(portal.base + path + ("&" if "?" in path else "?") + "lang=el")
+    assert portal.locator("header.portal-header").count() == 1
+    assert portal.locator("link[href$='/static/css/portal.css']").count() == 1
+    assert portal.locator("html").get_attribute("lang") == "el"
+    assert_accessible(portal, "api" + path.replace("/", "-").rstrip("-"))
+
+
+def test_pygeoapi_pages_in_greek(portal, settings):
+    from geoservice.pygeoapi_config import base_config
+
+    if "locale_dir" not in base_config(settings)["server"]:
+        pytest.skip("pygeoapi_config.base_config does not set server.locale_dir yet")
+    portal.goto(portal.base + "/?lang=el")
+    assert portal.locator("html").get_attribute("dir") == "ltr"
+    assert portal.get_by_role("heading", name="Συλλογές").count() == 1
+    portal.get_by_role("link", name="English").click()
+    assert portal.get_by_role("heading", name="Collections").count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -46,6 +47,16 @@ def outline_path(rings: list[list[tuple[float, float]]]) -> str:
         points = [f"{(x - fx0) * sx:.1f} {(fy1 - y) * sy:.1f}" for x, y in ring]
         parts.append("M" + " L".join(points) + " Z")
     return " ".join(parts)
+
+
+GREEK_LETTERS = re.compile(r"[\u0370-\u03ff\u1f00-\u1fff]")
+
+
+def in_language(counts: dict[str, int], lang: str) -> dict[str, int]:
+    """Facet values in the visitor's language: the catalogue indexes departments and keywords
+    in both, so each would otherwise be listed twice (Greek is told by its letters)."""
+    wanted = {v: n for v, n in counts.items() if bool(GREEK_LETTERS.search(v)) == (lang == "el")}
+    return wanted or counts
 
 
 def parse_time(value: str | datetime | None) -> datetime | None:

@@ -193,8 +193,15 @@ def dashboard() -> Response:
     for month in sorted(first_loads):
         total += first_loads[month]
         growth.append((month, first_loads[month], total))
+    lang = i18n.language()
+    departments = Counter(
+        i18n.pick((e.get("contact") or {}).get("department"), lang)
+        or i18n.translator(lang)("unknown_department")
+        for e in everything.entries
+    )
     return _render(
         "portal/dashboard.html",
+        departments=dict(departments.most_common()),
         facets=everything.facets or {},
         matched=everything.matched,
         rows=rows,
