@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import select
+import time
 from importlib import resources
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from geoservice.errors import DatabaseError
 from geoservice.settings import Settings
@@ -47,13 +49,61 @@ def _first_line(err: BaseException) -> str:
 
 _POOLS: dict[str, ConnectionPool] = {}
 STATEMENT_TIMEOUT_MS = 30_000
+QUICK_WAIT = 0.5  # seconds a request waits for a pooled connection before asking if the db is up
+DOWN_MEMORY = 0.5  # seconds a failed probe answers for other requests (no probe per request)
+
+
+class ReadPool(ConnectionPool):
+    """The server's pool, made to fail fast while the database is down and to recover by
+    itself as soon as it is back.
+
+    A stock pool queues a request until its timeout when no connection can be made, and
+    retries connecting with an exponential backoff (1, 2, 4 ... s), so it would answer late
+    during an outage and come back late after it. Here a request that gets no connection
+    within QUICK_WAIT probes the server with a direct connection: refused means 503 now;
+    answered means the pool is only busy (wait as usual). A short `reconnect_timeout` ends
+    each backoff after a second, so the next request starts a fresh connection attempt.
+    """
+
+    _down_at = -1.0
+
+    def getconn(self, timeout: float | None = None) -> psycopg.Connection:
+        timeout = self.timeout if timeout is None else timeout
+        if time.monotonic() - self._down_at < DOWN_MEMORY:
+            raise psycopg.OperationalError("the database is not reachable")
+        try:
+            return super().getconn(min(QUICK_WAIT, timeout))
+        except PoolTimeout:
+            pass
+        try:
+            psycopg.connect(self.conninfo, connect_timeout=2).close()
+        except psycopg.OperationalError:
+            self._down_at = time.monotonic()
+            raise
+        return super().getconn(timeout)
+
+
+def _check_pooled(conn: psycopg.Connection) -> None:
+    """Costs one poll(), not a round trip: an idle connection on which the server has spoken
+    (a restarted server sends its termination notice and closes) gets the real check, and a
+    failed one drops every idle connection, as they are all from before the restart."""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    if poller.poll(0):
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            pool = conn._pool
+            if isinstance(pool, ConnectionPool):
+                pool.drain()
+            raise
 
 
 def shared_pool(dsn: str) -> ConnectionPool:
     """One pool per database for the server process (pygeoapi makes a provider per request)."""
     pool = _POOLS.get(dsn)
     if pool is None:
-        pool = ConnectionPool(
+        pool = ReadPool(
             dsn,
             min_size=1,
             max_size=8,
@@ -61,6 +111,8 @@ def shared_pool(dsn: str) -> ConnectionPool:
             kwargs={"autocommit": True, "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"},
             open=True,
             timeout=10,
+            check=_check_pooled,
+            reconnect_timeout=1.0,
             name="geoservice-read",
         )
         _POOLS[dsn] = pool

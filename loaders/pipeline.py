@@ -54,6 +54,7 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
     with db.connect(settings, autocommit=True) as conn:
         db.ensure_schema(conn)
         writer.lock_collection(conn, descriptor.id)
+        _close_interrupted_loads(conn, descriptor.id)
         load_id = registry.start_load(conn, descriptor.id, str(source))
         table = writer.staging_name(descriptor.id, load_id)
         try:
@@ -74,20 +75,22 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
             if isinstance(err, (KeyboardInterrupt, SystemExit)):
                 raise
             raise LoadError(f"{type(err).__name__}: {_first_line(err)}") from err
+        else:
+            report.seconds = time.monotonic() - started
+            facts = {
+                "source_checksum": checksum,
+                "feature_count": report.feature_count,
+                "null_geometries": report.null_geometries,
+                "repaired_geometries": report.repaired_geometries,
+                "bbox": report.bbox,
+                "encoding": report.encoding,
+                "warnings": report.warnings,
+                "seconds": report.seconds,
+            }
+            # Before the lock goes: the next load must not find this one still 'running'.
+            registry.finish_load(conn, load_id, "published", **facts)
         finally:
             writer.unlock_collection(conn, descriptor.id)
-        report.seconds = time.monotonic() - started
-        facts = {
-            "source_checksum": checksum,
-            "feature_count": report.feature_count,
-            "null_geometries": report.null_geometries,
-            "repaired_geometries": report.repaired_geometries,
-            "bbox": report.bbox,
-            "encoding": report.encoding,
-            "warnings": report.warnings,
-            "seconds": report.seconds,
-        }
-        registry.finish_load(conn, load_id, "published", **facts)
         return report
 
 
@@ -174,6 +177,22 @@ def _fail(
         )
     except psycopg.Error:
         pass  # the database itself is failing: the original error is the one to report
+
+
+def _close_interrupted_loads(conn: psycopg.Connection, collection_id: str) -> None:
+    """A load still 'running' while we hold the collection's lock was killed mid-way: say so
+    in the history (its staging table goes with drop_leftover_staging). Killed between its
+    swap and its last word, it did publish: the collection then changed after it started."""
+    conn.execute(
+        "UPDATE geoservice.loads l SET finished_at = now(), status = CASE WHEN published "
+        "THEN 'published' ELSE 'failed' END, error = 'interrupted: the loading process stopped "
+        "before it ' || CASE WHEN published THEN 'recorded its end' ELSE 'finished' END "
+        "FROM (SELECT load_id, EXISTS (SELECT 1 FROM geoservice.collections c "
+        "WHERE c.id = collection_id AND c.updated_at >= started_at) AS published "
+        "FROM geoservice.loads WHERE collection_id = %s AND status = 'running') s "
+        "WHERE l.load_id = s.load_id",
+        (collection_id,),
+    )
 
 
 def _checksum(paths: list[Path]) -> str:

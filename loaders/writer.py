@@ -55,8 +55,10 @@ def unlock_collection(conn: psycopg.Connection, collection_id: str) -> None:
 def drop_leftover_staging(conn: psycopg.Connection, collection_id: str) -> int:
     """Remove staging tables a killed load of this collection left behind (we hold its lock)."""
     rows = conn.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE %s",
-        (STAGING_SCHEMA, _staging_prefix(collection_id) + "%"),
+        # starts_with, not LIKE: the "_" in our names would be a LIKE wildcard and could
+        # match (and drop) the staging table of another collection's running load.
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND starts_with(tablename, %s)",
+        (STAGING_SCHEMA, _staging_prefix(collection_id)),
     ).fetchall()
     for (name,) in rows:
         conn.execute(
