@@ -6,6 +6,8 @@ Remembered per catalogue version (the layer changes only through a load)."""
 from __future__ import annotations
 
 import json
+import logging
+import threading
 from dataclasses import dataclass
 
 import shapely.geometry
@@ -14,6 +16,7 @@ from geoservice.feature_sql import Query
 from geoservice.items_api import Collection
 
 # (collection, Greek name field, English name field): the first one published is used.
+LOGGER = logging.getLogger(__name__)
 PLACE_LAYERS = (("municipalities", "name_greek", "name"),)
 MAX_PLACES = 500
 
@@ -69,16 +72,37 @@ def _read(collections: dict[str, Collection]) -> list[Place]:
 
 
 # The mini-maps' background: the country's outline from the prefectures layer, simplified.
+# Merging the full-resolution polygons takes seconds, so it runs in a background thread once
+# per catalogue version; until it is ready the mini-maps show a plain frame.
 OUTLINE_LAYER = "prefectures"
 _OUTLINE: dict[int, list[list[tuple[float, float]]]] = {}
+_OUTLINE_LOCK = threading.Lock()
+_OUTLINE_STARTED: set[int] = set()
 
 
 def outline(collections: dict[str, Collection], version: int) -> list[list[tuple[float, float]]]:
-    """Rings (CRS84) of the country outline, simplified to ~2 km; [] when not published."""
-    if version not in _OUTLINE:
-        _OUTLINE.clear()
-        _OUTLINE[version] = _read_outline(collections.get(OUTLINE_LAYER))
-    return _OUTLINE[version]
+    """Rings (CRS84) of the country outline, simplified to ~3 km; [] until computed or when
+    the layer is not published."""
+    if version in _OUTLINE:
+        return _OUTLINE[version]
+    with _OUTLINE_LOCK:
+        if version not in _OUTLINE_STARTED:
+            _OUTLINE_STARTED.add(version)
+            collection = collections.get(OUTLINE_LAYER)
+            threading.Thread(
+                target=_compute_outline, args=(collection, version), daemon=True
+            ).start()
+    return []
+
+
+def _compute_outline(collection: Collection | None, version: int) -> None:
+    try:
+        rings = _read_outline(collection)
+    except Exception:  # noqa: BLE001 - a background nicety: log it, never break a page
+        LOGGER.exception("the mini-map outline could not be computed")
+        rings = []
+    _OUTLINE.clear()
+    _OUTLINE[version] = rings
 
 
 def _read_outline(collection: Collection | None) -> list[list[tuple[float, float]]]:
@@ -86,13 +110,13 @@ def _read_outline(collection: Collection | None) -> list[list[tuple[float, float
         return []
     page = collection.store.page(collection.layer, Query(properties=[]), MAX_PLACES)
     shapes = [
-        shapely.geometry.shape(f["geometry"])
+        shapely.geometry.shape(f["geometry"]).simplify(0.02)
         for f in json.loads(page.features_json)
         if f.get("geometry")
     ]
     if not shapes:
         return []
-    merged = shapely.union_all([s.buffer(0.01) for s in shapes]).simplify(0.03)
+    merged = shapely.union_all(shapes).simplify(0.03)
     polygons = getattr(merged, "geoms", [merged])
     return [
         [(round(x, 3), round(y, 3)) for x, y in p.exterior.coords]
