@@ -58,14 +58,16 @@ def response(
     fmt = FORMATS.get(name) if name in OFFERED else None
     if fmt is None:
         raise BadRequest(f"format: '{name}' is not offered; offered: {', '.join(OFFERED)}")
-    code = str(params.get("crs") or "4326").removeprefix("EPSG:")
+    code = _crs_code(params.get("crs"))
     if code not in CRS:
         raise BadRequest(
             f"crs: '{code}' is not offered for downloads; offered: EPSG:4326, EPSG:2100"
         )
     if fmt.driver == "KML":
         code = "4326"  # KML is WGS84 by definition; GDAL would reproject anyway
-    query = {"bbox": params["bbox"]} if params.get("bbox") else {}
+    # Every other parameter (bbox, datetime, property=value, filter) selects features exactly
+    # as on /collections/{id}/items.
+    query = {k: v for k, v in params.items() if k not in ("format", "crs", "f")}
     if CRS[code]:
         query["crs"] = CRS[code]
     chunks, headers = download_response(collection, query)
@@ -86,6 +88,14 @@ def response(
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Content-Length": str(path.stat().st_size),
     }
+
+
+def _crs_code(value: str | None) -> str:
+    """4326 or 2100 from '2100', 'EPSG:2100' or an OGC CRS URI (CRS84 counts as 4326)."""
+    text = (value or "4326").strip()
+    if text.rstrip("/").endswith("CRS84"):
+        return "4326"
+    return text.rstrip("/").rsplit("/", 1)[-1].removeprefix("EPSG:")
 
 
 def _convert(chunks: Iterator[str], folder: Path, name: str, fmt: Format, epsg: int) -> Path:

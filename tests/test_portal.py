@@ -476,3 +476,21 @@ def test_pygeoapi_pages_in_greek(portal, settings):
     assert portal.get_by_role("heading", name="Συλλογές").count() == 1
     portal.get_by_role("link", name="English").click()
     assert portal.get_by_role("heading", name="Collections").count() == 1
+
+
+def test_downloads_select_features_as_the_items_api_does(client, tmp_path):
+    """geoservice.downloads takes the items API's parameters (a property filter, an OGC CRS URI),
+    so /collections/{id}/download can offer the same formats."""
+    from geoservice import downloads
+
+    collection = client.application.extensions["geoservice"].current().collections["municipalities"]
+    chunks, headers = downloads.response(
+        collection,
+        {"format": "gpkg", "crs": "http://www.opengis.net/def/crs/EPSG/0/2100", "cartodb_id": "63"},
+    )
+    path = tmp_path / "one.gpkg"
+    path.write_bytes(b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks))
+    frame = pyogrio.read_dataframe(path)
+    assert list(frame["name_greek"]) == ["Αμπελοκήπων - Μενεμένης"]
+    assert frame.crs.to_epsg() == 2100
+    assert headers["Content-Disposition"] == 'attachment; filename="municipalities.gpkg"'
