@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -16,6 +17,10 @@ from rich.table import Table
 
 from geoservice.errors import GeoserviceError
 from geoservice.settings import Settings
+
+if TYPE_CHECKING:  # imported where used: `geoservice --help` stays fast
+    from geoservice.catalogue.model import Entry
+    from geoservice.registry import CollectionRecord
 
 console = Console(stderr=True)
 out = Console()
@@ -141,16 +146,27 @@ def load(
 
     SOURCE is a descriptor (collections/<id>.yml) or a data file with --id. The published
     layer is replaced atomically: if anything fails, what was published stays as it was.
+    A resource descriptor (with `type: document | service | externalDataset`) publishes or
+    updates a catalogue record only: no data is loaded.
 
     \b
     Examples:
       geoservice load collections/municipalities.yml
       geoservice load roads.shp --id roads --crs EPSG:2100
+      geoservice load collections/cadastre-orthophotos-wms.yml
     """
     from geoservice import db as database
+    from geoservice.catalogue import resources
     from loaders.descriptor import descriptor_for_file, load_descriptor
     from loaders.pipeline import load as run_load
 
+    if source.suffix.lower() in (".yml", ".yaml") and resources.declares_resource(source):
+        if collection_id or title:
+            raise click.UsageError("--id/--title go with a data file; a descriptor names its own")
+        database.ensure_database(settings)
+        entry = resources.publish_file(settings, source)
+        out.print(f"catalogued [bold]{entry.id}[/bold] ({entry.kind}, {len(entry.links)} links)")
+        return
     if source.suffix.lower() in (".yml", ".yaml"):
         if collection_id or title:
             raise click.UsageError("--id/--title go with a data file; a descriptor names its own")
@@ -224,16 +240,42 @@ class _ProgressSteps:
 @main.command("list")
 @click.pass_obj
 def list_collections(settings: Settings) -> None:
-    """List the published collections."""
+    """List the published collections, then the catalogued resources (documents, services)."""
     from geoservice import db as database
     from geoservice import registry
+    from geoservice.catalogue import resources
 
     database.ensure_database(settings)
     with database.connect(settings) as conn:
         records = registry.list_collections(conn)
-    if not records:
+        catalogued = resources.list_resources(conn)
+    if not records and not catalogued:
         out.print("nothing is published yet: geoservice load collections/<id>.yml")
         return
+    if records:
+        _list_layers(records)
+    if catalogued:
+        _list_resources(catalogued)
+
+
+def _list_resources(entries: list[Entry]) -> None:
+    rows = [
+        (e.id, e.kind, (e.updated or "")[:16].replace("T", " "), e.title["en"]) for e in entries
+    ]
+    if not out.is_terminal:  # scripts: the same columns as layers, counts and CRS empty
+        for id_, kind, updated, title in rows:
+            click.echo("\t".join((id_, "", kind, "", updated, title)))
+        return
+    table = Table(box=None, title="catalogued resources (no data here)", title_justify="left")
+    for name in ("id", "type", "updated"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("title (en)", overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+def _list_layers(records: list[CollectionRecord]) -> None:
     rows = [
         (
             r.id,
@@ -288,13 +330,17 @@ def history(settings: Settings, collection_id: str) -> None:
 @click.argument("collection_id")
 @click.pass_obj
 def remove(settings: Settings, collection_id: str) -> None:
-    """Unpublish a collection and drop its table."""
+    """Unpublish a collection and drop its table (or remove a catalogued resource's record)."""
     from geoservice import db as database
+    from geoservice.catalogue import resources
     from loaders.writer import remove_collection
 
     database.ensure_database(settings)
     with database.connect(settings, autocommit=True) as conn:
-        remove_collection(conn, collection_id)
+        if resources.is_resource(conn, collection_id):
+            resources.remove(conn, collection_id)
+        else:
+            remove_collection(conn, collection_id)
     out.print(f"removed {collection_id}")
 
 
@@ -365,12 +411,17 @@ def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
     from dataclasses import replace
 
     from geoservice import db as database
+    from geoservice.catalogue import resources
     from loaders.descriptor import load_descriptor
     from loaders.pipeline import load as run_load
 
     settings = replace(settings, port=port or settings.port)
     database.ensure_database(settings)
     for path in sorted(settings.collections_dir.glob("*.yml")):
+        if resources.declares_resource(path):
+            entry = resources.publish_file(settings, path)
+            out.print(f"catalogued {entry.id}: {entry.kind}")
+            continue
         descriptor = load_descriptor(path)
         with _ProgressSteps(descriptor.id) as steps:
             report = run_load(settings, descriptor, steps)

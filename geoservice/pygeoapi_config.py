@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from geoservice.catalogue.records_api import CATALOGUE_ID
+from geoservice.catalogue.records_api import CATALOGUE_ID, queryable_fields
 from geoservice.registry import DATA_SCHEMA, CollectionRecord
 from geoservice.settings import PROJECT_ROOT, Settings
 
@@ -78,6 +78,7 @@ def catalogue_resource(settings: Settings) -> dict[str, Any]:
                 "data": {"dsn": settings.dsn, "base_url": settings.base_url},
                 "id_field": "id",
                 "title_field": "title",
+                "fields": queryable_fields(),  # titles of the queryables, Greek and English
             }
         ],
     }

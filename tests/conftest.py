@@ -62,12 +62,17 @@ def settings() -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def demo_collections(settings: Settings) -> dict[str, object]:
-    """The demo descriptors, loaded once for the session: {id: LoadReport}."""
+    """The demo descriptors, loaded once for the session: {id: LoadReport} of the layers.
+    The resource descriptors (documents, services) among them are catalogued too."""
+    from geoservice.catalogue import resources
     from loaders.descriptor import load_descriptor
     from loaders.pipeline import load
 
     reports = {}
     for path in sorted((PROJECT_ROOT / "collections").glob("*.yml")):
+        if resources.declares_resource(path):
+            resources.publish_file(settings, path)
+            continue
         descriptor = load_descriptor(path)
         reports[descriptor.id] = load(settings, descriptor)
     return reports

@@ -489,3 +489,78 @@ def test_iso19139_compiles_the_template_once():
     after = _iso_template.cache_info()
     assert after.misses == before.misses and after.hits >= before.hits + len(ENTRIES) * 10
     assert per_record < 0.05, f"{per_record * 1000:.0f} ms per record"
+
+
+# -- catalogued resources (documents, services, datasets held elsewhere) --------------------
+
+
+def _demo_resources() -> list[Entry]:
+    from geoservice.catalogue import resources
+    from geoservice.settings import PROJECT_ROOT
+
+    return [
+        resources.entry_for_resource(resources.load_resource(path), "2026-01-01T00:00:00Z")
+        for path in sorted((PROJECT_ROOT / "collections").glob("*.yml"))
+        if resources.declares_resource(path)
+    ]
+
+
+def test_resources_validate_as_iso19139(gmd_schema):
+    resources = _demo_resources()
+    assert {e.kind for e in resources} == {"document", "service", "externalDataset"}
+    for entry in resources:
+        doc = _iso(entry)
+        _assert_valid(gmd_schema, doc)
+        scope = doc.find("gmd:hierarchyLevel/gmd:MD_ScopeCode", NS).get("codeListValue")
+        assert scope == {"document": "nonGeographicDataset", "service": "service"}.get(
+            entry.kind, "dataset"
+        )
+        # the record points at the resource itself, with the link's own protocol
+        options = doc.findall(".//gmd:transferOptions//gmd:CI_OnlineResource", NS)
+        urls = {o.findtext("gmd:linkage/gmd:URL", namespaces=NS) for o in options}
+        assert urls == {link.href for link in entry.links}
+        lineage = doc.findtext(".//gmd:lineage//gmd:statement/gco:CharacterString", namespaces=NS)
+        assert "OGC API Features" not in lineage  # not served by us
+    wms = next(e for e in resources if e.kind == "service")
+    protocols = [p.text for p in _iso(wms).findall(".//gmd:transferOptions//gmd:protocol/*", NS)]
+    assert "OGC:WMS" in protocols
+
+
+def test_resources_in_dcat(dcat_shapes):
+    resources = _demo_resources()
+    g = dcat_graph(ENTRIES + resources, BASE)
+    conforms, text = _validate(g, dcat_shapes)
+    assert conforms, text
+    catalog = next(g.subjects(RDF.type, DCAT.Catalog))
+    # the web service: a DataService of the catalogue, its endpoint and standard
+    wms = next(e for e in resources if e.kind == "service")
+    svc = _dataset(g, wms.id)
+    assert (svc, RDF.type, DCAT.DataService) in g and (catalog, DCAT.service, svc) in g
+    assert str(g.value(svc, DCAT.endpointURL)) == wms.links[0].href.split("?")[0]
+    assert str(g.value(svc, DCAT.endpointDescription)) == wms.links[0].href
+    assert g.value(svc, DCTERMS.conformsTo) == URIRef(
+        "http://www.opengis.net/def/serviceType/ogc/wms"
+    )
+    # the document: a dataset whose PDF is a download, its web page the landing page
+    plan = next(e for e in resources if e.kind == "document")
+    ds = _dataset(g, plan.id)
+    assert (catalog, DCAT.dataset, ds) in g
+    assert str(ds) == f"{BASE}/collections/catalogue/items/{plan.id}#dataset"
+    (dist,) = g.objects(ds, DCAT.distribution)
+    pdf = next(link for link in plan.links if link.type == "application/pdf")
+    assert str(g.value(dist, DCAT.downloadURL)) == pdf.href
+    assert g.value(dist, DCTERMS["format"]) == URIRef(voc.EU_FILE_TYPE + "/PDF")
+    page = next(link for link in plan.links if link.type == "text/html")
+    assert str(g.value(ds, DCAT.landingPage)) == page.href
+
+
+def test_served_resource_exports(client, demo_collections, gmd_schema):
+    for entry in _demo_resources():
+        response = client.get(f"/collections/catalogue/items/{entry.id}/iso19139")
+        assert response.status_code == 200, entry.id
+        _assert_valid(gmd_schema, etree.fromstring(response.data))
+    graph = Graph().parse(data=client.get("/collections/catalogue/dcat").get_data(as_text=True))
+    assert len(set(graph.subjects(RDF.type, DCAT.DataService))) >= 1
+    assert _dataset(graph, "zoning-plan-thessaloniki") in set(
+        graph.subjects(RDF.type, DCAT.Dataset)
+    )

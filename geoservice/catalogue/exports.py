@@ -15,6 +15,7 @@ import copy
 import functools
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 from lxml import etree
@@ -25,6 +26,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
 
 from geoservice.catalogue import vocabularies as voc
 from geoservice.catalogue.model import Bilingual, Entry, Link
+from geoservice.catalogue.records_api import CATALOGUE_ID
 
 DEFAULT_LANGUAGE = "el"
 ALTERNATE_LANGUAGE = "en"
@@ -76,6 +78,17 @@ _GEOMETRY_OBJECTS = {
     "polygon": "surface",
     "multipolygon": "surface",
 }
+# Relations of a resource's link to a page about it (DCAT landing page), not to the resource.
+_PAGE_RELS = ("about", "describedby", "related")
+# A service's protocol (as ISO 19139 and resource descriptors name it) -> its standard.
+SERVICE_STANDARDS = {
+    "OGC:WMS": "http://www.opengis.net/def/serviceType/ogc/wms",
+    "OGC:WMTS": "http://www.opengis.net/def/serviceType/ogc/wmts",
+    "OGC:WFS": "http://www.opengis.net/def/serviceType/ogc/wfs",
+    "OGC:WCS": "http://www.opengis.net/def/serviceType/ogc/wcs",
+    "OGC:CSW": "http://www.opengis.net/def/serviceType/ogc/csw",
+    "OGC:API-Features": OGC_API_FEATURES,
+}
 _FORMAT_NAMES = {"GEOJSON": "GeoJSON", "GPKG": "GeoPackage", "SHP": "ESRI Shapefile"}
 _SCOPE = {
     "dataset": "dataset",
@@ -104,11 +117,29 @@ def _link(entry: Entry, rel: str) -> Link | None:
 
 
 def _resource_uri(entry: Entry, base_url: str) -> str:
-    """The resource's IRI: its OGC API collection when it has one."""
+    """The resource's IRI: its OGC API collection when it has one, else its catalogue record
+    (a document, service or external dataset lives elsewhere; its record is ours)."""
     coll = _link(entry, "collection")
     if coll:
         return _href(coll, base_url)
-    return f"{_base(base_url)}/collections/{entry.id}"
+    return f"{_base(base_url)}/collections/{CATALOGUE_ID}/items/{entry.id}"
+
+
+def _is_layer(entry: Entry) -> bool:
+    """A layer served here (kind "dataset"), not a catalogued resource (resources.py)."""
+    return entry.kind == "dataset"
+
+
+def _landing_page_link(entry: Entry) -> Link | None:
+    """A resource's web page: its first HTML link that is about it rather than it."""
+    return next(
+        (
+            lk
+            for lk in entry.links
+            if lk.rel in _PAGE_RELS and lk.type.split(";")[0].strip() == "text/html"
+        ),
+        None,
+    )
 
 
 def _text(texts: Bilingual | None, lang: str) -> str | None:
@@ -187,6 +218,7 @@ def _mcf_distribution(entry: Entry, base_url: str) -> dict[str, Any]:
     formats: set[str] = set()  # each format named once in gmd:distributionFormat
     for i, link in enumerate(entry.links):
         protocol, function = _PROTOCOLS.get(link.rel, ("WWW:LINK", "information"))
+        protocol = link.protocol or protocol
         code = voc.FILE_TYPE_EU.get(link.type.split(";")[0])
         fmt = _FORMAT_NAMES.get(code, code) if code else None
         if fmt in formats:
@@ -203,6 +235,21 @@ def _mcf_distribution(entry: Entry, base_url: str) -> dict[str, Any]:
             "format": fmt,
         }
     return dist
+
+
+def _lineage(entry: Entry) -> Bilingual:
+    """Where a catalogued resource comes from: we describe it, someone (maybe us) serves it."""
+    source = entry.attribution or next(
+        (urlsplit(lk.href).netloc for lk in entry.links if lk.href.startswith("http")), None
+    )
+    return {
+        "el": "Καταχωρίστηκε στον κατάλογο του Δήμου Θεσσαλονίκης"
+        + (f"· διατίθεται από: {source}" if source else "")
+        + ".",
+        "en": "Catalogued by the Municipality of Thessaloniki"
+        + (f"; available from {source}" if source else "")
+        + ".",
+    }
 
 
 def to_mcf(entry: Entry, base_url: str) -> dict:
@@ -225,16 +272,20 @@ def to_mcf(entry: Entry, base_url: str) -> dict:
     licence_url = entry.licence_url or voc.licence_uri(entry.licence)
     source = f"© {entry.attribution}. " if entry.attribution else ""
     rights = {"el": f"{source}Άδεια: {entry.licence}", "en": f"{source}Licence: {entry.licence}"}
-    lineage = {
-        "el": "Δημοσιεύεται από τον Δήμο Θεσσαλονίκης μέσω OGC API Features"
-        + (f"· πηγή: {entry.attribution}" if entry.attribution else "")
-        + (f"· αρχικό σύστημα αναφοράς {entry.source_crs}" if entry.source_crs else "")
-        + ".",
-        "en": "Published by the Municipality of Thessaloniki through OGC API Features"
-        + (f"; source: {entry.attribution}" if entry.attribution else "")
-        + (f"; source reference system {entry.source_crs}" if entry.source_crs else "")
-        + ".",
-    }
+    lineage = (
+        _lineage(entry)
+        if not _is_layer(entry)
+        else {
+            "el": "Δημοσιεύεται από τον Δήμο Θεσσαλονίκης μέσω OGC API Features"
+            + (f"· πηγή: {entry.attribution}" if entry.attribution else "")
+            + (f"· αρχικό σύστημα αναφοράς {entry.source_crs}" if entry.source_crs else "")
+            + ".",
+            "en": "Published by the Municipality of Thessaloniki through OGC API Features"
+            + (f"; source: {entry.attribution}" if entry.attribution else "")
+            + (f"; source reference system {entry.source_crs}" if entry.source_crs else "")
+            + ".",
+        }
+    )
     return {
         "mcf": {"version": 1.0},
         "metadata": {
@@ -506,7 +557,13 @@ def _contact_point(g: Graph, entry: Entry) -> BNode | None:
 
 
 def _distribution(
-    g: Graph, entry: Entry, link: Link, base_url: str, licence: URIRef | None, download: bool
+    g: Graph,
+    entry: Entry,
+    link: Link,
+    base_url: str,
+    licence: URIRef | None,
+    download: bool,
+    titles: Bilingual | None = None,
 ) -> BNode:
     dist = BNode()
     url = URIRef(_href(link, base_url))
@@ -514,11 +571,12 @@ def _distribution(
     g.add((dist, DCAT.accessURL, url))
     if download:
         g.add((dist, DCAT.downloadURL, url))
-    titles = (
-        {"el": "Λήψη (GeoJSON)", "en": "Download (GeoJSON)"}
-        if download
-        else {"el": "Στοιχεία μέσω OGC API Features", "en": "Features through OGC API Features"}
-    )
+    if titles is None:  # a layer's own two distributions
+        titles = (
+            {"el": "Λήψη (GeoJSON)", "en": "Download (GeoJSON)"}
+            if download
+            else {"el": "Στοιχεία μέσω OGC API Features", "en": "Features through OGC API Features"}
+        )
     _literals(g, dist, DCTERMS.title, titles)
     fmt = voc.file_type_uri(link.type)
     if fmt:
@@ -533,38 +591,30 @@ def _distribution(
     return dist
 
 
-def _dataset(g: Graph, entry: Entry, base_url: str, publisher: URIRef, service: URIRef) -> URIRef:
-    ds = URIRef(_resource_uri(entry, base_url) + "#dataset")
-    g.add((ds, RDF.type, DCAT.Dataset))
-    g.add((ds, DCTERMS.identifier, Literal(entry.id)))
-    _literals(g, ds, DCTERMS.title, entry.title)
-    _literals(g, ds, DCTERMS.description, entry.description)
+def _describe(g: Graph, node: URIRef, entry: Entry, publisher: URIRef) -> None:
+    """What a dataset and a data service say alike: texts, dates, themes, extents, contact."""
+    g.add((node, DCTERMS.identifier, Literal(entry.id)))
+    _literals(g, node, DCTERMS.title, entry.title)
+    _literals(g, node, DCTERMS.description, entry.description)
     for lang, words in entry.keywords.items():
         for word in words:
-            g.add((ds, DCAT.keyword, Literal(word, lang=lang)))
-    g.add((ds, DCTERMS.publisher, publisher))
-    _languages(g, ds, entry.languages)
+            g.add((node, DCAT.keyword, Literal(word, lang=lang)))
+    g.add((node, DCTERMS.publisher, publisher))
+    _languages(g, node, entry.languages)
     if entry.created:
-        g.add((ds, DCTERMS.issued, _datetime(entry.created)))
+        g.add((node, DCTERMS.issued, _datetime(entry.created)))
     if entry.updated:
-        g.add((ds, DCTERMS.modified, _datetime(entry.updated)))
-    g.add(
-        (
-            ds,
-            DCTERMS.accrualPeriodicity,
-            _concept(g, voc.frequency_uri(entry.update_frequency), DCTERMS.Frequency),
-        )
-    )
+        g.add((node, DCTERMS.modified, _datetime(entry.updated)))
     theme = voc.INSPIRE.get(entry.inspire_theme or "")
     if theme:
         for code in theme.data_themes:
             labels = dict(zip(("el", "en"), voc.DATA_THEMES[code], strict=True))
-            g.add((ds, DCAT.theme, _concept(g, voc.data_theme_uri(code), labels=labels)))
+            g.add((node, DCAT.theme, _concept(g, voc.data_theme_uri(code), labels=labels)))
         inspire = _concept(
             g, voc.inspire_theme_uri(entry.inspire_theme), labels={"el": theme.el, "en": theme.en}
         )
         g.add((inspire, SKOS.inScheme, URIRef(voc.INSPIRE_THEMES)))
-        g.add((ds, DCAT.theme, inspire))
+        g.add((node, DCAT.theme, inspire))
     if entry.bbox:
         minx, miny, maxx, maxy = entry.bbox[:4]
         place = BNode()
@@ -573,7 +623,7 @@ def _dataset(g: Graph, entry: Entry, base_url: str, publisher: URIRef, service: 
             f"POLYGON(({minx} {miny}, {maxx} {miny}, {maxx} {maxy}, {minx} {maxy}, {minx} {miny}))"
         )
         g.add((place, DCAT.bbox, Literal(wkt, datatype=GSP.wktLiteral)))
-        g.add((ds, DCTERMS.spatial, place))
+        g.add((node, DCTERMS.spatial, place))
     if entry.temporal and any(entry.temporal):
         start, end = (list(entry.temporal) + [None, None])[:2]
         period = BNode()
@@ -582,11 +632,28 @@ def _dataset(g: Graph, entry: Entry, base_url: str, publisher: URIRef, service: 
             g.add((period, DCAT.startDate, _datetime(start)))
         if end:
             g.add((period, DCAT.endDate, _datetime(end)))
-        g.add((ds, DCTERMS.temporal, period))
+        g.add((node, DCTERMS.temporal, period))
     contact = _contact_point(g, entry)
     if contact is not None:
-        g.add((ds, DCAT.contactPoint, contact))
+        g.add((node, DCAT.contactPoint, contact))
+
+
+def _dataset(g: Graph, entry: Entry, base_url: str, publisher: URIRef, service: URIRef) -> URIRef:
+    """A layer (served by our API) or a dataset or document held elsewhere."""
+    ds = URIRef(_resource_uri(entry, base_url) + "#dataset")
+    g.add((ds, RDF.type, DCAT.Dataset))
+    _describe(g, ds, entry, publisher)
+    g.add(
+        (
+            ds,
+            DCTERMS.accrualPeriodicity,
+            _concept(g, voc.frequency_uri(entry.update_frequency), DCTERMS.Frequency),
+        )
+    )
     licence = _licence(g, entry)
+    if not _is_layer(entry):
+        _resource_distributions(g, ds, entry, base_url, licence)
+        return ds
     items, download = _link(entry, "items"), _link(entry, "enclosure")
     if items:
         dist = _distribution(g, entry, items, base_url, licence, download=False)
@@ -599,6 +666,51 @@ def _dataset(g: Graph, entry: Entry, base_url: str, publisher: URIRef, service: 
     if coll:
         g.add((ds, DCAT.landingPage, _landing_page(g, _href(coll, base_url))))
     return ds
+
+
+def _resource_distributions(
+    g: Graph, ds: URIRef, entry: Entry, base_url: str, licence: URIRef | None
+) -> None:
+    """A resource's links: its web page is the landing page, every other link (a file to
+    download, an API) a distribution."""
+    page = _landing_page_link(entry)
+    if page is not None:
+        g.add((ds, DCAT.landingPage, _landing_page(g, _href(page, base_url))))
+    for link in entry.links:
+        if link is page:
+            continue
+        title = link.title or link.type
+        dist = _distribution(
+            g, entry, link, base_url, licence, link.rel == "enclosure", {"el": title, "en": title}
+        )
+        g.add((ds, DCAT.distribution, dist))
+
+
+def _data_service(g: Graph, entry: Entry, base_url: str, publisher: URIRef) -> URIRef:
+    """A web service we catalogue (e.g. another body's WMS): a dcat:DataService."""
+    svc = URIRef(_resource_uri(entry, base_url) + "#service")
+    g.add((svc, RDF.type, DCAT.DataService))
+    _describe(g, svc, entry, publisher)
+    page = _landing_page_link(entry)
+    endpoint = next((lk for lk in entry.links if lk.protocol), None) or next(
+        (lk for lk in entry.links if lk is not page), page
+    )
+    if endpoint is not None:
+        url = _href(endpoint, base_url)
+        # the endpoint is the service's root; a capabilities request describes it
+        g.add((svc, DCAT.endpointURL, URIRef(url.split("?", 1)[0])))
+        if "?" in url or endpoint.rel == "service-desc":
+            g.add((svc, DCAT.endpointDescription, URIRef(url)))
+        standard = SERVICE_STANDARDS.get(endpoint.protocol or "")
+        if standard:
+            g.add((URIRef(standard), RDF.type, DCTERMS.Standard))
+            g.add((svc, DCTERMS.conformsTo, URIRef(standard)))
+    if page is not None:
+        g.add((svc, DCAT.landingPage, _landing_page(g, _href(page, base_url))))
+    licence = _licence(g, entry)
+    if licence is not None:
+        g.add((svc, DCTERMS.license, licence))
+    return svc
 
 
 def _landing_page(g: Graph, url: str) -> URIRef:
@@ -651,7 +763,10 @@ def dcat_graph(entries: list[Entry], base_url: str) -> Graph:
     g.add((catalog, DCAT.service, service))
 
     for entry in entries:
-        g.add((catalog, DCAT.dataset, _dataset(g, entry, base_url, publisher, service)))
+        if entry.kind == "service":
+            g.add((catalog, DCAT.service, _data_service(g, entry, base_url, publisher)))
+        else:
+            g.add((catalog, DCAT.dataset, _dataset(g, entry, base_url, publisher, service)))
     if not any(True for _ in g.objects(service, DCAT.servesDataset)):
         g.remove((catalog, DCAT.service, service))
         g.remove((service, None, None))

@@ -13,6 +13,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from geoservice.catalogue.model import Entry, FieldEntry, Link
+from geoservice.errors import ConfigError
 
 EXAMPLES = 5  # example values shown per text field
 SEARCHED_VALUES = 100  # distinct values per text field that value= searches
@@ -90,7 +91,19 @@ def field_examples(conn: psycopg.Connection, table: sql.Composable, fields: list
 
 
 def publish(conn: psycopg.Connection, entry: Entry) -> None:
-    """Insert or replace the entry (in the caller's transaction)."""
+    """Insert or replace the entry (in the caller's transaction).
+
+    A layer (kind "dataset") never replaces the record of a catalogued resource (a document,
+    service or external dataset, catalogue/resources.py) that has its id: the load fails."""
+    if entry.kind == "dataset":
+        row = conn.execute(
+            "SELECT kind FROM geoservice.records WHERE id = %s", (entry.id,)
+        ).fetchone()
+        if row and row[0] != "dataset":
+            raise ConfigError(
+                f"'{entry.id}' is the id of a catalogued {row[0]}: give the layer another id "
+                f"(or `geoservice remove {entry.id}` first)"
+            )
     department = ((entry.contact or {}).get("department") or {}) if entry.contact else {}
     keywords = [w for words in entry.keywords.values() for w in words]
     field_words = [w for f in entry.fields for w in _field_words(f)]

@@ -29,6 +29,7 @@ class Link:
     rel: str  # collection, items, queryables, enclosure (download), describedby, ...
     type: str  # media type
     title: str = ""
+    protocol: str | None = None  # a web service's, e.g. "OGC:WMS" (catalogued resources)
 
 
 @dataclass

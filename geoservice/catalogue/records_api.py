@@ -15,7 +15,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice import query_params
-from geoservice.catalogue.search import Result, Search
+from geoservice.catalogue.search import QUERYABLES, Result, Search
 from geoservice.errors import BadRequest
 
 CATALOGUE_ID = "catalogue"
@@ -23,6 +23,35 @@ LIMIT_DEFAULT = 10
 LIMIT_MAX = 1000
 INSPIRE_THEMES = "http://inspire.ec.europa.eu/theme"
 RECORD_CORE = "http://www.opengis.net/spec/ogcapi-records-1/1.0/req/record-core"
+
+
+# What each record queryable (search.QUERYABLES) means, for /collections/catalogue/queryables.
+QUERYABLE_TITLES: dict[str, dict[str, str]] = {
+    "id": {"el": "Αναγνωριστικό", "en": "Identifier"},
+    "type": {
+        "el": "Είδος πόρου (σύνολο δεδομένων, έγγραφο, υπηρεσία)",
+        "en": "Resource type (dataset, document, service)",
+    },
+    "title": {"el": "Τίτλος (ελληνικά)", "en": "Title (Greek)"},
+    "title_en": {"el": "Τίτλος (αγγλικά)", "en": "Title (English)"},
+    "theme": {"el": "Θέμα INSPIRE (κωδικός)", "en": "INSPIRE theme (code)"},
+    "keywords": {"el": "Λέξεις-κλειδιά", "en": "Keywords"},
+    "department": {"el": "Υπηρεσία", "en": "Department"},
+    "fieldNames": {"el": "Ονόματα πεδίων", "en": "Field names"},
+    "fieldTypes": {"el": "Τύποι πεδίων", "en": "Field types"},
+    "geometryType": {"el": "Τύπος γεωμετρίας", "en": "Geometry type"},
+    "licence": {"el": "Άδεια χρήσης", "en": "Licence"},
+    "featureCount": {"el": "Πλήθος στοιχείων", "en": "Number of features"},
+    "updated": {"el": "Τελευταία ενημέρωση", "en": "Last updated"},
+}
+
+
+def queryable_fields() -> list[dict[str, Any]]:
+    """The record queryables in the shape of a layer's `fields` (name, source name, label),
+    which is what the queryables endpoint titles properties from."""
+    return [
+        {"name": name, "original": name, "label": QUERYABLE_TITLES[name]} for name in QUERYABLES
+    ]
 
 
 def parse(params: dict[str, str], body: bytes = b"") -> Search:
@@ -130,7 +159,10 @@ def record(entry: dict[str, Any], base_url: str, lang: str = "el") -> dict[str, 
         ],
     }
     links = [
-        {**link, "href": base_url + link["href"] if link["href"].startswith("/") else link["href"]}
+        {
+            **{k: v for k, v in link.items() if v is not None},  # e.g. no protocol
+            "href": base_url + link["href"] if link["href"].startswith("/") else link["href"],
+        }
         for link in entry.get("links", [])
     ]
     links.append(
