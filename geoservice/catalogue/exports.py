@@ -11,7 +11,6 @@ hrefs are resolved against it and the DCAT catalogue is named by it.
 
 from __future__ import annotations
 
-import copy
 import functools
 from datetime import UTC, datetime
 from typing import Any
@@ -468,15 +467,16 @@ def iso19139(entry: Entry, base_url: str) -> str:
     """ISO 19139 (gmd:MD_Metadata) XML of an entry, INSPIRE-shaped, Greek with English."""
     mcf = to_mcf(entry, base_url)
     # pygeometa's template reads a few optional keys without .get(): give them defaults.
-    rendered = copy.deepcopy(mcf)
-    rendered["metadata"].setdefault("parentidentifier", None)
-    rendered["identification"].setdefault("edition", None)
-    rendered["identification"].setdefault("browsegraphic", None)
-    rendered["spatial"].setdefault("resolutions", [])
-    rendered["spatial"].setdefault("denominators", [])
-    rendered.setdefault("content_info", None)
-    rendered.setdefault("dataquality", None)
-    xml = _iso_template().render(record=rendered, pygeometa_version=pygeometa_core.VERSION)
+    for part, key, default in (  # (this MCF is ours alone: no copy needed)
+        ("metadata", "parentidentifier", None),
+        ("identification", "edition", None),
+        ("identification", "browsegraphic", None),
+        ("spatial", "resolutions", []),
+        ("spatial", "denominators", []),
+    ):
+        mcf[part].setdefault(key, default)
+    mcf.setdefault("content_info", None)
+    xml = _iso_template().render(record=mcf, pygeometa_version=pygeometa_core.VERSION)
     root = _fix_iso(xml, entry, mcf)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode()
 
