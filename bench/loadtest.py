@@ -284,6 +284,11 @@ def save(mode: str, figures: dict[str, Any]) -> None:
     log(f"results: {path} and loadtest.md")
 
 
+def _load(machine: dict[str, Any]) -> str:
+    figures = machine.get("load_average_1_5_15")
+    return f"load average {'/'.join(map(str, figures))}" if figures else "load not recorded"
+
+
 def report(results: dict[str, Any]) -> str:
     lines = [
         "# Load test (`python -m bench.loadtest`)",
@@ -291,7 +296,8 @@ def report(results: dict[str, Any]) -> str:
         "`geoservice serve` (2 workers x 4 threads) on the mixed read workload of",
         "`bench/loadtest.lua` (pages of a 1M-point layer at any offset, bbox pans, features by id,",
         "CQL2 filters, catalogue searches, collection documents) driven by wrk on loopback.",
-        "Errors: any status but 200, socket errors, and answers slower than 10 s.",
+        "Errors: any status but 200, socket errors, and answers slower than 10 s. The machine",
+        "(2 cores) is shared: the load average after the run says how busy it was besides.",
         "",
         "| run | connections | seconds | requests | req/s | p50 ms | p90 ms | p99 ms | max ms "
         "| errors | peak RSS MB | peak PSS MB |",
@@ -302,7 +308,7 @@ def report(results: dict[str, Any]) -> str:
         if f is None:
             continue
         lines.append(
-            f"| {mode} ({f['machine']['date']}, load {f['machine'].get('load_average_1_5_15')}) "
+            f"| {mode} ({f['machine']['date']}, {_load(f['machine'])}) "
             f"| {f['connections']} | {f['seconds']} "
             f"| {f['requests']:,} | {f['rps']} | {f['p50_ms']:.1f} | {f['p90_ms']:.1f} "
             f"| {f['p99_ms']:.1f} | {f['max_ms']:.1f} | {f['error_total']} "

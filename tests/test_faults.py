@@ -8,9 +8,11 @@ GEOSERVICE_FAULT_POINTS sets the size of the generated layer (default 200,000; t
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -356,10 +358,14 @@ def test_reloading_a_big_layer_under_read_load_fails_no_request(settings, versio
 
 
 @pytest.fixture
-def own_database(tmp_path) -> Iterator[tuple[Settings, Cluster]]:
-    """A cluster of this test's own (stopping the session one would break the others)."""
-    os.chmod(tmp_path, 0o755)
-    settings = Settings(data_dir=tmp_path / "db", db_port=free_port())
+def own_database() -> Iterator[tuple[Settings, Cluster]]:
+    """A cluster of this test's own (stopping the session one would break the others).
+
+    Not under tmp_path: pytest makes /tmp/pytest-of-USER private again whenever a session
+    starts, and the cluster's user (postgres, when we are root) must reach its folder."""
+    folder = Path(tempfile.mkdtemp(prefix="geoservice-faults-"))
+    os.chmod(folder, 0o755)
+    settings = Settings(data_dir=folder, db_port=free_port())
     cluster = Cluster.from_settings(settings)
     try:
         db.ensure_database(settings)
@@ -367,6 +373,7 @@ def own_database(tmp_path) -> Iterator[tuple[Settings, Cluster]]:
         yield Settings(database_url=settings.dsn), cluster
     finally:
         cluster.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -454,19 +461,18 @@ def test_the_database_restarted_under_load(served):
         stopped = len(seen)
         time.sleep(3)
         down = seen[stopped:]
-        cluster.start()
+        restarting = time.monotonic()
+        cluster.start()  # returns once it accepts connections
         back = time.monotonic()
-        while not any(s[1] == 200 for s in seen[len(seen) - 3 :]):
-            assert time.monotonic() - back < 10, "not recovered 10 s after the database returned"
-            time.sleep(0.05)
-        recovery = time.monotonic() - back
-        recovered = len(seen)
-        time.sleep(2)
+        time.sleep(6)
     finally:
         stop.set()
         for client in clients:
             client.join(60)
-    after = seen[recovered:]
+    # Recovered: from the last failed request on, every request is answered.
+    last_failure = max((s[5] for s in seen if s[1] != 200 and s[5] > back), default=back)
+    recovery = last_failure - back
+    after = [s for s in seen if s[5] > last_failure]
 
     assert len(down) > 10, "too few requests while the database was down"
     for path, status, _, retry_after, body, _ in down:
@@ -477,12 +483,12 @@ def test_the_database_restarted_under_load(served):
     assert sum(s[1] == 503 for s in down) > len(down) / 2
     slowest = max(s[2] for s in down if s[1] == 503)
     assert slowest < 2.0, f"a request took {slowest:.1f} s to fail: not fast"
-    assert recovery < 5, f"recovered {recovery:.1f} s after the database returned"
-    # Then every kind of request works again: no stale connection left in a pool.
-    assert after and [s for s in after if s[1] != 200] == []
-    assert {s[0] for s in after} == set(paths)
+    assert recovery < 3, f"recovered {recovery:.1f} s after the database returned"
+    # Then every kind of request works again, for seconds: no stale connection left in a pool.
+    assert len(after) > 20 and {s[0] for s in after} == set(paths)
     assert process.poll() is None, "the server had to be restarted"
     print(
         f"database down: {len(down)} requests, slowest 503 in {slowest * 1000:.0f} ms; "
-        f"recovered {recovery:.2f} s after it returned; {len(after)} requests after, all 200"
+        f"it took {back - restarting:.1f} s to start; the server recovered {recovery:.2f} s after "
+        f"it accepted connections; {len(after)} requests after, all 200"
     )
