@@ -47,6 +47,7 @@ from geoservice.items_api import (
 )
 from geoservice.openapi import build_openapi
 from geoservice.pygeoapi_config import PACKAGE_DIR, build_config
+from geoservice.query_params import refuse_nul
 from geoservice.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
@@ -121,6 +122,11 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     state = ServerState(settings, refresh_seconds)
     app.extensions["geoservice"] = state
     static_dir = PACKAGE_DIR / "static"
+
+    @app.before_request
+    def no_nul_characters() -> None:
+        # A NUL in an id or parameter would reach PostgreSQL, which cannot store one (a 500).
+        refuse_nul(request.path, *(f"{k}={v}" for k, v in request.args.items(multi=True)))
 
     def run(function: Callable, *args: Any, body_as_filter: bool = False) -> Response:
         api = state.api()

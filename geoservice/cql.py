@@ -20,6 +20,7 @@ from pygeofilter.backends.evaluator import Evaluator, handle
 from geoservice.errors import BadRequest
 
 MAX_NODES = 500  # a filter bigger than this is refused (cheap guard against abuse)
+MAX_DEPTH = 64  # and one nested deeper (evaluation recurses once per level)
 
 COMPARISON = {
     ast.ComparisonOp.EQ: "=",
@@ -90,10 +91,13 @@ class SQLFilter(Evaluator):
 
     @handle(ast.Not)
     def not_(self, node: ast.Not, sub: sql.Composable) -> sql.Composable:
+        _require_condition(node.sub, "NOT")
         return sql.SQL("(NOT {})").format(sub)
 
     @handle(ast.And, ast.Or)
     def combination(self, node: ast.Combination, lhs: sql.Composable, rhs: sql.Composable):
+        _require_condition(node.lhs, node.op.value)
+        _require_condition(node.rhs, node.op.value)
         return sql.SQL("({} {} {})").format(lhs, sql.SQL(node.op.value), rhs)
 
     @handle(ast.Comparison, subclasses=True)
@@ -179,6 +183,8 @@ class SQLFilter(Evaluator):
 
     @handle(str, float, int, bool, datetime, date, time, timedelta)
     def literal(self, node: Any) -> sql.Composable:
+        if isinstance(node, str) and "\x00" in node:
+            raise FilterError("a text value in the filter contains a NUL character")
         return sql.Literal(node)
 
     @handle(values.Interval)
@@ -217,7 +223,40 @@ def to_where(
     filter_srid: int = 4326,
     filter_flip: bool = False,
 ) -> sql.Composable:
-    return SQLFilter(columns, geometry_column, filter_srid, filter_flip).evaluate(node)
+    _require_condition(node, "a filter")
+    _check_size(node)
+    try:
+        return SQLFilter(columns, geometry_column, filter_srid, filter_flip).evaluate(node)
+    except RecursionError:
+        raise FilterError("filter nested too deeply") from None
+
+
+def _check_size(root: Any) -> None:
+    """Counted without recursion, before the (recursive) evaluation starts."""
+    stack, count = [(root, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_NODES:
+            raise FilterError(f"filter too complex (more than {MAX_NODES} terms)")
+        if depth > MAX_DEPTH:
+            raise FilterError(f"filter nested too deeply (more than {MAX_DEPTH} levels)")
+        if isinstance(node, ast.Node):
+            children = node.get_sub_nodes()
+        else:
+            children = node if isinstance(node, list) else []  # an array literal, or a value
+        stack.extend((child, depth + 1) for child in children)
+
+
+# What may stand where a true/false is expected. pygeofilter parses any CQL2 JSON value
+# ([], 5, "x", a property) as a filter; in SQL those fail as type errors, or worse.
+CONDITIONS = (ast.Condition, ast.Predicate, bool)
+
+
+def _require_condition(node: Any, where: str) -> None:
+    if not isinstance(node, CONDITIONS):
+        kind = type(node).__name__ if isinstance(node, ast.Node) else f"the value {node!r}"[:60]
+        raise FilterError(f"{where} takes conditions (comparisons, spatial tests), not {kind}")
 
 
 def _metres(distance: float, units: str) -> float:

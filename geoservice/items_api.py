@@ -9,6 +9,7 @@ HTML and JSON-LD stay with pygeoapi (app.py decides).
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -31,7 +32,6 @@ RESERVED = {
     "properties", "sortby", "skipGeometry", "filter", "filter-lang", "filter-crs", "resulttype",
     "q",
 }  # fmt: skip
-MAX_FILTER_LENGTH = 20_000
 DOWNLOAD_BATCH = 1_000  # features per chunk written to the client
 
 
@@ -158,6 +158,10 @@ def download_response(
     """Every matching feature as one GeoJSON document, streamed in bounded memory."""
     request = parse_items_request(collection, {**params, "limit": "1"})
     rows = collection.store.stream(collection.layer, request.query)
+    # Run the query before the 200 goes out: a value the database refuses (a property value
+    # of the wrong type, a date out of range) is then a 400, not a response cut short.
+    head = next(rows, None)
+    rows = itertools.chain([] if head is None else [head], rows)
 
     def chunks() -> Iterator[str]:
         yield '{"type":"FeatureCollection","features":['
@@ -315,8 +319,8 @@ def _with_filter(query: Query, params: dict[str, str], body: bytes) -> Query:
         if language:
             raise BadRequest("filter-lang given without filter")
         return query
-    if len(text) > MAX_FILTER_LENGTH:
-        raise BadRequest(f"filter longer than {MAX_FILTER_LENGTH} characters")
+    if len(text) > query_params.MAX_FILTER_LENGTH:
+        raise BadRequest(f"filter longer than {query_params.MAX_FILTER_LENGTH} characters")
     if language not in (None, "cql2-text", "cql-text", "cql2-json", "cql-json"):
         raise BadRequest("filter-lang must be cql2-text or cql2-json")
     try:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from geoservice.errors import BadRequest
 
+MAX_FILTER_LENGTH = 20_000  # characters of a CQL2 filter
+MAX_INTEGER = 2**31 - 1  # beyond bigint PostgreSQL fails the LIMIT or OFFSET; no page is this far
+
 
 def integer(value: str | None, name: str, default: int, minimum: int) -> int:
     if value is None or value == "":
@@ -12,10 +15,18 @@ def integer(value: str | None, name: str, default: int, minimum: int) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise BadRequest(f"{name} must be an integer, not '{value}'") from None
+        raise BadRequest(f"{name} must be an integer, not '{value[:40]}'") from None
     if number < minimum:
         raise BadRequest(f"{name} must be at least {minimum}")
+    if number > MAX_INTEGER:
+        raise BadRequest(f"{name} must be at most {MAX_INTEGER}")
     return number
+
+
+def refuse_nul(*texts: str) -> None:
+    """No parameter, id or path holds a NUL character; PostgreSQL text cannot store one."""
+    if any("\x00" in text for text in texts):
+        raise BadRequest("the request contains a NUL character (%00)")
 
 
 def bbox(value: str) -> tuple[float, float, float, float]:

@@ -255,6 +255,8 @@ def _filter(params: dict[str, str], body: bytes) -> Any:
         text, language = body.decode("utf-8", errors="replace"), "cql2-json"
     if text is None:
         return None
+    if len(text) > query_params.MAX_FILTER_LENGTH:
+        raise BadRequest(f"filter longer than {query_params.MAX_FILTER_LENGTH} characters")
     try:
         if language in ("cql2-json", "cql-json"):
             return parse_cql2_json(json.loads(text))

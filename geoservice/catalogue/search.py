@@ -45,6 +45,7 @@ QUERYABLES = {
 }
 SORTABLE = {"id", "title", "title_en", "updated", "featureCount", "geometryType", "licence"}
 _TERM = re.compile(r"[\w]+", re.UNICODE)
+MAX_TERMS = 32
 
 
 @dataclass
@@ -79,6 +80,8 @@ class Result:
 def text_query(text: str) -> sql.Composable:
     """q as a tsquery: whitespace = all terms, commas = alternatives."""
     groups = []
+    if len(_TERM.findall(text)) > MAX_TERMS:  # each word is an index probe: bound the work
+        raise BadRequest(f"a search takes at most {MAX_TERMS} words")
     for part in text.split(","):
         terms = _TERM.findall(part)
         if terms:
