@@ -16,7 +16,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from geoservice import cql
-from geoservice.errors import BadRequest
+from geoservice.access import ANONYMOUS, Viewer
+from geoservice.errors import BadRequest, NotFound
 
 FACETS = {  # facet name -> SQL expression yielding one or more values per record
     "theme": "unnest(r.themes)",
@@ -68,6 +69,7 @@ class Search:
     limit: int = 10
     offset: int = 0
     facets: bool = False
+    viewer: Viewer = ANONYMOUS  # only what this caller may see is found and counted
 
 
 @dataclass
@@ -97,6 +99,8 @@ def text_query(text: str) -> sql.Composable:
 
 def conditions(search: Search) -> list[sql.Composable]:
     where: list[sql.Composable] = []
+    if (allowed := search.viewer.sql_condition("r")) is not None:
+        where.append(allowed)
     if search.q:
         where.append(sql.SQL("r.search @@ {}").format(text_query(search.q)))
     if search.bbox:
@@ -187,6 +191,28 @@ def run(conn: psycopg.Connection, search: Search, version: int | None = None) ->
     return Result([r["entry"] for r in rows], matched, facets)
 
 
+def one_entry(conn: psycopg.Connection, record_id: str, viewer: Viewer) -> dict[str, Any]:
+    """One record's entry; a record the viewer may not see does not exist for them."""
+    allowed = viewer.sql_condition("r") or sql.SQL("true")
+    row = conn.execute(
+        sql.SQL("SELECT r.entry FROM geoservice.records r WHERE r.id = {} AND {}").format(
+            sql.Literal(record_id), allowed
+        )
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no record '{record_id}' in the catalogue")
+    return row[0]
+
+
+def visible_entries(conn: psycopg.Connection, viewer: Viewer) -> list[dict[str, Any]]:
+    """Every record the viewer may see (for whole-catalogue exports)."""
+    allowed = viewer.sql_condition("r") or sql.SQL("true")
+    rows = conn.execute(
+        sql.SQL("SELECT r.entry FROM geoservice.records r WHERE {} ORDER BY r.id").format(allowed)
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 _AGGREGATES: dict[tuple, Any] = {}
 AGGREGATES_KEPT = 1_000
 
@@ -215,11 +241,9 @@ def _order(search: Search) -> sql.Composable:
                 f"sortby: '{name}' is not sortable; sortable: {', '.join(sorted(SORTABLE))}"
             )
         column = QUERYABLES[name][0]
-        keys.append(
-            sql.SQL("r.{} {}").format(
-                sql.Identifier(column), sql.SQL("DESC" if descending else "ASC")
-            )
-        )
+        # Records without the property (a document has no featureCount) come last either way.
+        direction = "DESC NULLS LAST" if descending else "ASC NULLS LAST"
+        keys.append(sql.SQL("r.{} {}").format(sql.Identifier(column), sql.SQL(direction)))
     keys.append(sql.SQL("r.title_el, r.id"))
     return sql.SQL(", ").join(keys)
 
