@@ -21,6 +21,7 @@ import pygeoapi.api.itemtypes as itemtypes_api
 from flask import (
     Flask,
     Response,
+    g,
     jsonify,
     make_response,
     request,
@@ -31,13 +32,15 @@ from psycopg_pool import PoolTimeout
 from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
 
-from geoservice import db, registry
+from geoservice import db, http_policy, pygeoapi_fixes, registry
+from geoservice.access import ANONYMOUS, Viewer
+from geoservice.auth import Authenticator
 from geoservice.catalogue import exports
 from geoservice.catalogue import records_api as catalogue_api
 from geoservice.catalogue import search as catalogue_search
 from geoservice.catalogue.model import Entry
 from geoservice.catalogue.records_api import CATALOGUE_ID
-from geoservice.errors import GeoserviceError, NotFound
+from geoservice.errors import Forbidden, GeoserviceError, NotFound
 from geoservice.items_api import (
     Collection,
     download_response,
@@ -51,7 +54,14 @@ from geoservice.query_params import refuse_nul
 from geoservice.settings import Settings
 
 LOGGER = logging.getLogger(__name__)
-ERROR_CODES = {400: "InvalidParameterValue", 404: "NotFound", 503: "ServiceUnavailable"}
+pygeoapi_fixes.apply()
+ERROR_CODES = {
+    400: "InvalidParameterValue",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    503: "ServiceUnavailable",
+}
 GEOJSON = "application/geo+json"
 CQL2_JSON = "application/query-cql-json"
 REFRESH_SECONDS = 1.0  # how stale the list of collections may be
@@ -59,52 +69,84 @@ REFRESH_SECONDS = 1.0  # how stale the list of collections may be
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What the server serves, as of one catalogue version."""
+    """What the server serves to one audience, as of one catalogue version."""
 
     api: API
     collections: dict[str, Collection]
     version: int  # the catalogue version it was built from
 
 
+@dataclass(frozen=True)
+class Published:
+    """Every published collection, as of one catalogue version."""
+
+    records: dict[str, registry.CollectionRecord]
+    version: int
+
+
 class ServerState:
-    """The current snapshot, rebuilt when the catalogue changes."""
+    """The current snapshots, rebuilt when the catalogue changes.
+
+    Callers with the same rights (geoservice.access) share one pygeoapi configuration holding
+    only what they may see, so a hidden collection is absent from every surface pygeoapi
+    renders (collection lists, OpenAPI, HTML, queryables), not filtered page by page.
+    """
 
     def __init__(self, settings: Settings, refresh_seconds: float = REFRESH_SECONDS):
         self.settings = settings
         self.refresh_seconds = refresh_seconds
         self._lock = threading.Lock()
-        self._snapshot: Snapshot | None = None
-        self._version: int | None = None
+        self._published: Published | None = None
+        self._views: dict[tuple, Snapshot] = {}  # by the viewer's rights
         self._checked = 0.0
 
-    def api(self) -> API:
-        return self.current().api
+    def api(self, viewer: Viewer = ANONYMOUS) -> API:
+        return self.current(viewer).api
 
-    def current(self) -> Snapshot:
-        snapshot = self._snapshot
-        if snapshot is not None and time.monotonic() - self._checked < self.refresh_seconds:
+    def current(self, viewer: Viewer = ANONYMOUS) -> Snapshot:
+        published = self.published()
+        rights = viewer.rights
+        snapshot = self._views.get(rights)
+        if snapshot is not None and snapshot.version == published.version:
             return snapshot
         with self._lock:
+            snapshot = self._views.get(rights)
+            if snapshot is None or snapshot.version != published.version:
+                records = [
+                    r for r in published.records.values() if viewer.can_see_descriptor(r.descriptor)
+                ]
+                snapshot = self._build(records, published.version, viewer)
+                self._views[rights] = snapshot
+            return snapshot
+
+    def published(self) -> Published:
+        published = self._published
+        if published is not None and time.monotonic() - self._checked < self.refresh_seconds:
+            return published
+        with self._lock:
             if (
-                self._snapshot is not None
+                self._published is not None
                 and time.monotonic() - self._checked < self.refresh_seconds
             ):
-                return self._snapshot
+                return self._published
             try:
                 with db.shared_pool(self.settings.dsn).connection() as conn:
                     version = registry.catalogue_version(conn)
-                    if self._snapshot is None or version != self._version:
-                        self._snapshot = self._build(registry.list_collections(conn), version)
-                        self._version = version
+                    if self._published is None or version != self._published.version:
+                        records = {r.id: r for r in registry.list_collections(conn)}
+                        self._published = Published(records, version)
+                        self._views = {}
             except psycopg.Error:
-                if self._snapshot is None:
+                if self._published is None:
                     raise
                 LOGGER.warning("database unavailable; serving the last known catalogue")
             self._checked = time.monotonic()
-            return self._snapshot
+            return self._published
 
-    def _build(self, records: list[registry.CollectionRecord], version: int) -> Snapshot:
-        config = build_config(self.settings, records)
+    def _build(
+        self, records: list[registry.CollectionRecord], version: int, viewer: Viewer
+    ) -> Snapshot:
+        config = build_config(self.settings, records, viewer)
         api = API(config, build_openapi(config))
         # pygeoapi logs every client error (400, 404) with a trace; we log server errors.
         logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)
@@ -120,6 +162,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     app = Flask("geoservice", static_folder=None)
     app.url_map.strict_slashes = False
     state = ServerState(settings, refresh_seconds)
+    authenticator = Authenticator(settings)
     app.extensions["geoservice"] = state
     static_dir = PACKAGE_DIR / "static"
 
@@ -128,8 +171,20 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         # A NUL in an id or parameter would reach PostgreSQL, which cannot store one (a 500).
         refuse_nul(request.path, *(f"{k}={v}" for k, v in request.args.items(multi=True)))
 
+    @app.before_request
+    def identify() -> None:
+        g.viewer = ANONYMOUS  # also for the error handlers, should the token be refused
+        g.viewer = authenticator.viewer(request.headers.get("Authorization"))
+
+    @app.after_request
+    def policy(response: Response) -> Response:
+        return http_policy.apply(response, settings, g.get("viewer", ANONYMOUS))
+
+    def viewer() -> Viewer:
+        return g.get("viewer", ANONYMOUS)
+
     def run(function: Callable, *args: Any, body_as_filter: bool = False) -> Response:
-        api = state.api()
+        api = state.api(viewer())
         api_request = APIRequest.from_flask(request, api.locales)
         if body_as_filter:
             _filter_from_query_json(api_request)
@@ -154,7 +209,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
 
     def fast_path(collection_id: str) -> tuple[Snapshot, Collection] | None:
         """The collection, when the request wants GeoJSON (else pygeoapi renders it)."""
-        snapshot = state.current()
+        snapshot = state.current(viewer())
         collection = snapshot.collections.get(collection_id)
         if collection is None:
             return None
@@ -194,7 +249,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
                 f"POST a CQL2 JSON filter with Content-Type: {CQL2_JSON}",
             )
         if collection_id == CATALOGUE_ID and _wants_geojson():
-            return _search_catalogue(settings, state.current().version)
+            return _search_catalogue(settings, state.published().version, viewer())
         if found := fast_path(collection_id):
             params = request.args.to_dict()
             body = request.get_data() if request.method == "POST" else b""
@@ -208,7 +263,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     @app.get("/collections/<path:collection_id>/items/<path:item_id>")
     def item(collection_id: str, item_id: str) -> Response:
         if collection_id == CATALOGUE_ID and _wants_geojson():
-            return _one_record(settings, item_id)
+            return _one_record(settings, item_id, viewer())
         if found := fast_path(collection_id):
             text, headers = item_response(
                 found[1], item_id, request.args.to_dict(), settings.base_url
@@ -220,19 +275,14 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     def catalogue_dcat() -> Response:
         """The whole catalogue as DCAT-AP, for national and European portals to harvest."""
         with db.shared_pool(settings.dsn).connection() as conn:
-            rows = conn.execute("SELECT entry FROM geoservice.records ORDER BY id").fetchall()
-        return _dcat([Entry.from_json(r[0]) for r in rows], settings.base_url)
+            entries = catalogue_search.visible_entries(conn, viewer())
+        return _dcat([Entry.from_json(e) for e in entries], settings.base_url)
 
     @app.get("/collections/catalogue/items/<record_id>/<any(dcat, iso19139):encoding>")
     def record_export(record_id: str, encoding: str) -> Response:
         """One record as DCAT-AP or ISO 19139 / INSPIRE XML."""
         with db.shared_pool(settings.dsn).connection() as conn:
-            row = conn.execute(
-                "SELECT entry FROM geoservice.records WHERE id = %s", (record_id,)
-            ).fetchone()
-        if row is None:
-            raise NotFound(f"no record '{record_id}' in the catalogue")
-        entry = Entry.from_json(row[0])
+            entry = Entry.from_json(catalogue_search.one_entry(conn, record_id, viewer()))
         if encoding == "iso19139":
             return Response(
                 exports.iso19139(entry, settings.base_url), 200, {"Content-Type": "application/xml"}
@@ -241,13 +291,26 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
 
     @app.get("/collections/<path:collection_id>/download")
     def download(collection_id: str) -> Response:
-        snapshot = state.current()
+        snapshot = state.current(viewer())
         collection = snapshot.collections.get(collection_id)
         if collection is None:
             raise NotFound(f"no collection '{collection_id}'")
         params = request.args.to_dict()
         chunks, headers = download_response(collection, params)
         return Response(stream_with_context(chunks), 200, headers)
+
+    @app.get("/admin/loads")
+    def recent_loads() -> Response:
+        """The latest load attempts of every collection, with their warnings (admins only)."""
+        if not viewer().admin:
+            raise Forbidden("this needs an admin key or token")
+        with db.shared_pool(settings.dsn).connection() as conn:
+            loads = registry.recent_loads(conn, limit=100)
+        return Response(
+            json.dumps(loads, default=str, ensure_ascii=False),
+            200,
+            {"Content-Type": "application/json"},
+        )
 
     @app.get("/static/<path:filename>")
     def static(filename: str) -> Response:
@@ -262,6 +325,8 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         )
         if err.http_status == HTTPStatus.SERVICE_UNAVAILABLE:
             response.headers["Retry-After"] = "5"
+        if err.http_status == HTTPStatus.UNAUTHORIZED:
+            response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
         return response
 
     @app.errorhandler(HTTPException)
@@ -326,24 +391,21 @@ def _language() -> str:
     return "en" if wanted.lower().startswith("en") else "el"
 
 
-def _search_catalogue(settings: Settings, version: int) -> Response:
+def _search_catalogue(settings: Settings, version: int, viewer: Viewer) -> Response:
     params = request.args.to_dict()
     body = request.get_data() if request.method == "POST" else b""
     search = catalogue_api.parse(params, body)
+    search.viewer = viewer
     with db.shared_pool(settings.dsn).connection() as conn:
         result = catalogue_search.run(conn, search, version)
     text = catalogue_api.collection_document(result, search, params, settings.base_url, _language())
     return Response(text, 200, {"Content-Type": GEOJSON, "Content-Language": _language()})
 
 
-def _one_record(settings: Settings, record_id: str) -> Response:
+def _one_record(settings: Settings, record_id: str, viewer: Viewer) -> Response:
     with db.shared_pool(settings.dsn).connection() as conn:
-        row = conn.execute(
-            "SELECT entry FROM geoservice.records WHERE id = %s", (record_id,)
-        ).fetchone()
-    if row is None:
-        raise NotFound(f"no record '{record_id}' in the catalogue")
-    document = catalogue_api.record(row[0], settings.base_url, _language())
+        entry = catalogue_search.one_entry(conn, record_id, viewer)
+    document = catalogue_api.record(entry, settings.base_url, _language())
     return Response(json.dumps(document, ensure_ascii=False), 200, {"Content-Type": GEOJSON})
 
 

@@ -385,6 +385,83 @@ def restore(settings: Settings, file: Path, force: bool) -> None:
 # -- serving ----------------------------------------------------------------------
 
 
+# -- API keys ------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """API keys for staff and partners (internal and restricted collections)."""
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(["staff", "admin"]),
+    help="staff: sees internal collections (default when no --group); admin: everything.",
+)
+@click.option("--group", "groups", multiple=True, help="A group of restricted collections.")
+@click.option("--days", type=int, help="Expires after this many days (default: never).")
+@click.pass_obj
+def keys_create(
+    settings: Settings, name: str, roles: tuple[str, ...], groups: tuple[str, ...], days: int | None
+) -> None:
+    """Create a key and print it (once: only its hash is kept)."""
+    from geoservice import api_keys
+    from geoservice import db as database
+
+    database.ensure_database(settings)
+    chosen = list(roles) or ([] if groups else ["staff"])
+    with database.connect(settings, autocommit=True) as conn:
+        key = api_keys.create(conn, name, chosen, list(groups), days)
+    granted = f"roles: {', '.join(chosen) or 'none'}; groups: {', '.join(groups) or 'none'}"
+    console.print(
+        f"key '{name}' ({granted}): store it now, it is not shown again. "
+        "Send it as 'Authorization: Bearer <key>':"
+    )
+    click.echo(key)
+
+
+@keys.command("list")
+@click.pass_obj
+def keys_list(settings: Settings) -> None:
+    """List keys (names, prefixes, roles, groups; never the keys)."""
+    from geoservice import api_keys
+    from geoservice import db as database
+
+    database.ensure_database(settings)
+    with database.connect(settings) as conn:
+        rows = api_keys.list_keys(conn)
+    table = Table("name", "prefix", "roles", "groups", "created", "expires", "state", box=None)
+    for k in rows:
+        table.add_row(
+            k.name,
+            f"gsk_{k.prefix}_…",
+            ", ".join(k.roles),
+            ", ".join(k.groups),
+            k.created_at.strftime("%Y-%m-%d"),
+            k.expires_at.strftime("%Y-%m-%d") if k.expires_at else "never",
+            "active" if k.active else ("revoked" if k.revoked_at else "expired"),
+        )
+    out.print(table)
+
+
+@keys.command("revoke")
+@click.argument("name")
+@click.pass_obj
+def keys_revoke(settings: Settings, name: str) -> None:
+    """Revoke a key (servers stop accepting it within 10 seconds)."""
+    from geoservice import api_keys
+    from geoservice import db as database
+
+    database.ensure_database(settings)
+    with database.connect(settings, autocommit=True) as conn:
+        api_keys.revoke(conn, name)
+    out.print(f"revoked {name}")
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 5000).")

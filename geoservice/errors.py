@@ -50,3 +50,15 @@ class NotFound(GeoserviceError):
 
 class BadRequest(GeoserviceError):
     http_status = 400
+
+
+class Unauthorized(GeoserviceError):
+    """A token was sent but is not valid (unknown, revoked, expired, wrong signature)."""
+
+    http_status = 401
+
+
+class Forbidden(GeoserviceError):
+    """A valid token without the role an operation needs."""
+
+    http_status = 403

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from geoservice.access import ANONYMOUS, Viewer
 from geoservice.catalogue.records_api import CATALOGUE_ID, queryable_fields
 from geoservice.registry import DATA_SCHEMA, CollectionRecord
 from geoservice.settings import PROJECT_ROOT, Settings
@@ -51,15 +52,18 @@ def base_config(settings: Settings, server_yml: Path = SERVER_CONFIG) -> dict[st
     }
 
 
-def build_config(settings: Settings, collections: list[CollectionRecord]) -> dict[str, Any]:
+def build_config(
+    settings: Settings, collections: list[CollectionRecord], viewer: Viewer = ANONYMOUS
+) -> dict[str, Any]:
+    """The configuration for one viewer: `collections` are those it may see."""
     config = base_config(settings)
-    config["resources"][CATALOGUE_ID] = catalogue_resource(settings)
+    config["resources"][CATALOGUE_ID] = catalogue_resource(settings, viewer)
     for record in collections:
         config["resources"][record.id] = collection_resource(settings, record)
     return config
 
 
-def catalogue_resource(settings: Settings) -> dict[str, Any]:
+def catalogue_resource(settings: Settings, viewer: Viewer = ANONYMOUS) -> dict[str, Any]:
     """The catalogue itself: an OGC API Records collection of every published resource."""
     return {
         "type": "collection",
@@ -75,7 +79,12 @@ def catalogue_resource(settings: Settings) -> dict[str, Any]:
             {
                 "type": "record",
                 "name": "geoservice.catalogue.provider.CatalogueProvider",
-                "data": {"dsn": settings.dsn, "base_url": settings.base_url},
+                "data": {
+                    "dsn": settings.dsn,
+                    "base_url": settings.base_url,
+                    # the records this configuration's viewers may find
+                    "viewer": {"roles": sorted(viewer.roles), "groups": sorted(viewer.groups)},
+                },
                 "id_field": "id",
                 "title_field": "title",
                 "fields": queryable_fields(),  # titles of the queryables, Greek and English

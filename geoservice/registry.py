@@ -152,3 +152,12 @@ def load_history(conn: psycopg.Connection, collection_id: str, limit: int = 20) 
             "ORDER BY started_at DESC, load_id DESC LIMIT %s",
             (collection_id, limit),
         ).fetchall()
+
+
+def recent_loads(conn: psycopg.Connection, limit: int = 100) -> list[dict]:
+    """The latest load attempts of every collection, newest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT * FROM geoservice.loads ORDER BY started_at DESC, load_id DESC LIMIT %s",
+            (limit,),
+        ).fetchall()

@@ -23,6 +23,16 @@ class Settings:
     port: int = 5000
     public_url: str = ""  # base URL the API advertises; default http://host:port
     collections_dir: Path = PROJECT_ROOT / "collections"
+    # Tokens from the city's identity provider (Keycloak, Azure AD): JWTs checked against
+    # the provider's published keys. Empty issuer: only the project's own API keys work.
+    oidc_issuer: str = ""
+    oidc_audience: str = ""
+    oidc_jwks_url: str = ""
+    oidc_groups_claim: str = "groups"  # a dotted path, e.g. realm_access.roles
+    oidc_roles_claim: str = "roles"
+    oidc_admin_role: str = "geoservice-admin"
+    # Origins whose web pages may call the API ("*": any; empty: none).
+    cors_origins: tuple[str, ...] = ("*",)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -36,6 +46,17 @@ class Settings:
             port=int(env.get("GEOSERVICE_PORT", base.port)),
             public_url=env.get("GEOSERVICE_PUBLIC_URL", ""),
             collections_dir=Path(env.get("GEOSERVICE_COLLECTIONS_DIR", base.collections_dir)),
+            oidc_issuer=env.get("GEOSERVICE_OIDC_ISSUER", ""),
+            oidc_audience=env.get("GEOSERVICE_OIDC_AUDIENCE", ""),
+            oidc_jwks_url=env.get("GEOSERVICE_OIDC_JWKS_URL", ""),
+            oidc_groups_claim=env.get("GEOSERVICE_OIDC_GROUPS_CLAIM", base.oidc_groups_claim),
+            oidc_roles_claim=env.get("GEOSERVICE_OIDC_ROLES_CLAIM", base.oidc_roles_claim),
+            oidc_admin_role=env.get("GEOSERVICE_OIDC_ADMIN_ROLE", base.oidc_admin_role),
+            cors_origins=tuple(
+                o.strip()
+                for o in env.get("GEOSERVICE_CORS_ORIGINS", ",".join(base.cors_origins)).split(",")
+                if o.strip()
+            ),
         )
 
     @property

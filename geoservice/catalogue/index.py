@@ -52,6 +52,8 @@ def entry_for_collection(record: dict[str, Any], examples: dict[str, list[str]])
         ],
         updated=_iso(record.get("updated_at") or datetime.now().astimezone()),
         update_frequency=d.get("update_frequency") or "unknown",
+        access=d.get("access") or "public",
+        groups=list(d.get("groups") or []),
         links=[
             Link(f"/collections/{cid}", "collection", "application/json", "The collection"),
             Link(f"/collections/{cid}/items", "items", "application/geo+json", "Features"),

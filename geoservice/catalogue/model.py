@@ -56,6 +56,9 @@ class Entry:
     update_frequency: str = "unknown"  # ISO 19115 MD_MaintenanceFrequencyCode
     links: list[Link] = field(default_factory=list)
     languages: list[str] = field(default_factory=lambda: ["el", "en"])
+    # Who may find it (geoservice.access): public, internal (staff), restricted (these groups).
+    access: str = "public"
+    groups: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Entry:

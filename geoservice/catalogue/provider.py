@@ -11,10 +11,11 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
 )
 
+from geoservice.access import Viewer
 from geoservice.catalogue.records_api import interval, record
-from geoservice.catalogue.search import QUERYABLES, Search, run
+from geoservice.catalogue.search import QUERYABLES, Search, one_entry, run
 from geoservice.db import shared_pool
-from geoservice.errors import BadRequest
+from geoservice.errors import BadRequest, NotFound
 
 JSON_TYPES = {"string": "string", "integer": "integer", "datetime": "string", "array": "array"}
 
@@ -24,6 +25,10 @@ class CatalogueProvider(BaseProvider):
         super().__init__(provider_def)
         self.dsn = provider_def["data"]["dsn"]
         self.base_url = provider_def["data"].get("base_url", "")
+        rights = provider_def["data"].get("viewer") or {}
+        self.viewer = Viewer(
+            "configured", frozenset(rights.get("roles", ())), frozenset(rights.get("groups", ()))
+        )
         self._fields = {name: {"type": JSON_TYPES[kind]} for name, (_, kind) in QUERYABLES.items()}
 
     def get_fields(self) -> dict[str, Any]:
@@ -50,6 +55,7 @@ class CatalogueProvider(BaseProvider):
             sortby=[(s["property"], s.get("order") == "-") for s in sortby or []],
             limit=limit,
             offset=offset,
+            viewer=self.viewer,
         )
         try:
             with shared_pool(self.dsn).connection() as conn:
@@ -66,11 +72,10 @@ class CatalogueProvider(BaseProvider):
         }
 
     def get(self, identifier: str, language: Any = None, **kwargs: Any) -> dict[str, Any]:
-        with shared_pool(self.dsn).connection() as conn:
-            row = conn.execute(
-                "SELECT entry FROM geoservice.records WHERE id = %s", (identifier,)
-            ).fetchone()
-        if row is None:
-            raise ProviderItemNotFoundError(user_msg=f"no record '{identifier}'")
+        try:
+            with shared_pool(self.dsn).connection() as conn:
+                entry = one_entry(conn, identifier, self.viewer)
+        except NotFound as err:
+            raise ProviderItemNotFoundError(user_msg=str(err)) from err
         lang = "en" if str(language or "").startswith("en") else "el"
-        return record(row[0], self.base_url, lang)
+        return record(entry, self.base_url, lang)

@@ -55,3 +55,13 @@ CREATE INDEX IF NOT EXISTS records_keywords_idx ON geoservice.records USING gin 
 CREATE INDEX IF NOT EXISTS records_themes_idx ON geoservice.records USING gin (themes);
 -- The default order: a broad search reads records in this index until it has a page.
 CREATE INDEX IF NOT EXISTS records_order_idx ON geoservice.records (title_el, id);
+
+-- Who may find each record (geoservice/access.py applies the same rule in SQL).
+CREATE OR REPLACE FUNCTION geoservice.json_texts(jsonb) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT coalesce(array_agg(v), '{}') FROM jsonb_array_elements_text(
+              CASE WHEN jsonb_typeof($1) = 'array' THEN $1 ELSE '[]' END) v $$;
+ALTER TABLE geoservice.records ADD COLUMN IF NOT EXISTS access text
+    GENERATED ALWAYS AS (coalesce(entry->>'access', 'public')) STORED;
+ALTER TABLE geoservice.records ADD COLUMN IF NOT EXISTS access_groups text[]
+    GENERATED ALWAYS AS (geoservice.json_texts(entry->'groups')) STORED;

@@ -52,3 +52,16 @@ CREATE TABLE IF NOT EXISTS geoservice.loads (
     seconds         double precision
 );
 CREATE INDEX IF NOT EXISTS loads_collection_idx ON geoservice.loads (collection_id, started_at DESC);
+
+-- API keys for municipal staff and partners (geoservice keys create|list|revoke). Only a
+-- SHA-256 of each key is kept: keys are 256-bit random, so a slow password hash adds nothing.
+CREATE TABLE IF NOT EXISTS geoservice.api_keys (
+    name            text PRIMARY KEY,
+    prefix          text NOT NULL UNIQUE,   -- the key's visible start, to find and name it
+    key_hash        text NOT NULL,          -- sha256 hex of the whole key
+    roles           text[] NOT NULL DEFAULT '{}',   -- staff, admin
+    groups          text[] NOT NULL DEFAULT '{}',   -- for restricted collections
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    expires_at      timestamptz,
+    revoked_at      timestamptz
+);
