@@ -35,7 +35,6 @@ from werkzeug.exceptions import HTTPException
 from geoservice import db, http_policy, pygeoapi_fixes, registry
 from geoservice.access import ANONYMOUS, Viewer
 from geoservice.auth import Authenticator
-from geoservice.catalogue import exports
 from geoservice.catalogue import records_api as catalogue_api
 from geoservice.catalogue import search as catalogue_search
 from geoservice.catalogue.model import Entry
@@ -284,6 +283,8 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         with db.shared_pool(settings.dsn).connection() as conn:
             entry = Entry.from_json(catalogue_search.one_entry(conn, record_id, viewer()))
         if encoding == "iso19139":
+            from geoservice.catalogue import exports  # rdflib, pygeometa: loaded on first use
+
             return Response(
                 exports.iso19139(entry, settings.base_url), 200, {"Content-Type": "application/xml"}
             )
@@ -377,6 +378,9 @@ def _wants_geojson() -> bool:
 
 
 def _dcat(entries: list[Entry], base_url: str) -> Response:
+    # rdflib and pygeometa (~30 MB a worker) are loaded when a harvester first asks.
+    from geoservice.catalogue import exports
+
     if (request.args.get("f") or "").lower() in ("jsonld", "json-ld"):
         return Response(
             exports.dcat_jsonld(entries, base_url), 200, {"Content-Type": "application/ld+json"}

@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyogrio
-
 from geoservice.errors import BadRequest
 from geoservice.items_api import Collection, download_response
 
 CHUNK = 64 * 1024
+BATCH = 50_000  # features converted at a time
 
 
 @dataclass(frozen=True)
@@ -103,16 +102,11 @@ def _convert(chunks: Iterator[str], folder: Path, name: str, fmt: Format, epsg: 
     with open(source, "w", encoding="utf-8") as out:
         for chunk in chunks:
             out.write(chunk)
-    frame = pyogrio.read_dataframe(source)
-    # Our GeoJSON carries no CRS member: GDAL assumes CRS84; the coordinates are in `epsg`.
-    frame = frame.set_crs(epsg, allow_override=True)
     target = folder / (name if fmt.driver == "ESRI Shapefile" else f"{name}.{fmt.extension}")
     if fmt.driver == "ESRI Shapefile":
         target.mkdir()
         target = target / f"{name}.shp"
-    pyogrio.write_dataframe(
-        frame, target, driver=fmt.driver, layer=name, layer_options=dict(fmt.options) or None
-    )
+    _translate(source, target, name, fmt, epsg)
     source.unlink()
     if fmt.driver != "ESRI Shapefile":
         return target
@@ -121,6 +115,26 @@ def _convert(chunks: Iterator[str], folder: Path, name: str, fmt: Format, epsg: 
         for part in sorted(target.parent.iterdir()):
             zipped.write(part, part.name)
     return archive
+
+
+def _translate(source: Path, target: Path, name: str, fmt: Format, epsg: int) -> None:
+    """GeoJSON -> the format, streamed through Arrow batches: memory stays bounded."""
+    # Imported here: pyogrio brings geopandas and pandas (~150 MB a worker) along.
+    from pyogrio.raw import open_arrow, write_arrow
+
+    with open_arrow(source, batch_size=BATCH, use_pyarrow=True) as (meta, batches):
+        write_arrow(
+            batches,
+            target,
+            layer=name,
+            driver=fmt.driver,
+            geometry_name=meta["geometry_name"] or "wkb_geometry",
+            geometry_type=meta["geometry_type"] or "Unknown",
+            # Our GeoJSON carries no CRS member (GDAL would assume CRS84): the coordinates
+            # are in `epsg`.
+            crs=f"EPSG:{epsg}",
+            layer_options=dict(fmt.options) or None,
+        )
 
 
 def _stream_and_delete(path: Path, folder: Path) -> Iterator[bytes]:

@@ -234,6 +234,37 @@ def test_admin_endpoint_needs_the_admin_role(app_client, tokens):
     assert {row["collection_id"] for row in loads.get_json()} >= set(HIDDEN)
 
 
+@pytest.mark.parametrize("who", [None, "admin"])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/collections/municipalities/items"),
+        ("put", "/collections/municipalities/items/112"),
+        ("patch", "/collections/municipalities/items/112"),
+        ("delete", "/collections/municipalities/items/112"),
+        ("delete", "/collections/municipalities"),
+        ("post", "/collections/catalogue/items"),
+        ("delete", "/collections/catalogue/items/municipalities"),
+        ("post", "/admin/loads"),
+    ],
+)
+def test_no_write_operation_over_http(app_client, tokens, who, method, path):
+    """The service is read-only over HTTP (loads go through the CLI): writes are refused
+    whoever asks, and nothing changes."""
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [23, 40]},
+               "properties": {"name": "x"}}  # fmt: skip
+    before = get(app_client, "/collections/municipalities/items?limit=1", None, tokens)
+    headers = {"Content-Type": "application/geo+json"}
+    if who:
+        headers["Authorization"] = f"Bearer {tokens[who]}"
+    response = getattr(app_client, method)(path, json=feature, headers=headers)
+    assert response.status_code in (405, 415), (response.status_code, response.get_data()[:200])
+    assert "Traceback" not in response.get_data(as_text=True)
+    after = get(app_client, "/collections/municipalities/items?limit=1", None, tokens)
+    assert after.get_json()["numberMatched"] == before.get_json()["numberMatched"]
+    assert after.get_json()["features"] == before.get_json()["features"]
+
+
 def test_personal_responses_stay_out_of_shared_caches(app_client, tokens):
     anonymous = app_client.get("/collections?f=json")
     assert "Authorization" in anonymous.headers["Vary"]
