@@ -51,6 +51,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small data, 3 s, 1 run")
     parser.add_argument("--only", nargs="*", help="only these scenarios (keys)")
     parser.add_argument("--no-download", action="store_true", help="skip the full download")
+    parser.add_argument("--out", type=Path, help="write the results here (default: results/)")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.runs = min(args.duration, 3), 1
@@ -301,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         log("interrupted")
         return 130
     results["settings"]["total_minutes"] = round((time.monotonic() - started) / 60, 1)
-    folder = WORK_DIR if args.quick else RESULTS  # quick runs are not results
+    folder = args.out or (WORK_DIR if args.quick else RESULTS)  # quick runs are not results
     folder.mkdir(exist_ok=True)
     (folder / "api.json").write_text(
         json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

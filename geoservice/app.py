@@ -40,6 +40,7 @@ from geoservice.catalogue import search as catalogue_search
 from geoservice.catalogue.model import Entry
 from geoservice.catalogue.records_api import CATALOGUE_ID
 from geoservice.errors import Forbidden, GeoserviceError, NotFound
+from geoservice.item_lane import ItemLane
 from geoservice.items_api import (
     Collection,
     download_response,
@@ -361,6 +362,8 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     from geoservice.portal import blueprint as portal_blueprint
 
     app.register_blueprint(portal_blueprint)
+    # Single public features by id skip Flask's machinery (geoservice/item_lane.py).
+    app.wsgi_app = ItemLane(app.wsgi_app, state, lambda: settings.base_url)  # type: ignore[method-assign]
     return app
 
 

@@ -16,17 +16,22 @@ CONTENT_SECURITY_POLICY = (
     "object-src 'none'; base-uri 'self'; frame-ancestors 'self'; form-action 'self'"
 )
 EXPOSED = "Content-Crs, Link, Retry-After, WWW-Authenticate, Content-Disposition"
+# On every response; what a response holds depends on the caller's token, hence the Vary.
+BASE_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "SAMEORIGIN"),
+)
+VARY = "Authorization"
 
 
 def apply(response: Response, settings: Settings, viewer: Viewer) -> Response:
     headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    for name, value in BASE_HEADERS:
+        headers.setdefault(name, value)
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    # What a response holds depends on the caller's token.
-    headers.add("Vary", "Authorization")
+    headers.add("Vary", VARY)
     if not viewer.anonymous:
         headers["Cache-Control"] = "private, no-store"
     _cors(response, settings.cors_origins)
