@@ -42,6 +42,9 @@ def base_config(settings: Settings, server_yml: Path = SERVER_CONFIG) -> dict[st
             "path": str(PACKAGE_DIR / "templates"),
             "static": str(PACKAGE_DIR / "static"),
         },
+        # pygeoapi ships no Greek: its templates' gettext catalogues (el, en) are ours,
+        # written by templates/locale/translations.py (pygeoapi's default is ./locale).
+        "locale_dir": str(PACKAGE_DIR / "templates" / "locale"),
         **user.get("server", {}),
     }
     return {

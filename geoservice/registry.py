@@ -154,10 +154,24 @@ def load_history(conn: psycopg.Connection, collection_id: str, limit: int = 20) 
         ).fetchall()
 
 
-def recent_loads(conn: psycopg.Connection, limit: int = 100) -> list[dict]:
-    """The latest load attempts of every collection, newest first."""
+def recent_loads(
+    conn: psycopg.Connection, limit: int = 100, collections: list[str] | None = None
+) -> list[dict]:
+    """The latest load attempts, newest first: of every collection, or of `collections`."""
+    where = "" if collections is None else "WHERE collection_id = ANY(%(ids)s) "
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(
-            "SELECT * FROM geoservice.loads ORDER BY started_at DESC, load_id DESC LIMIT %s",
-            (limit,),
+            f"SELECT * FROM geoservice.loads {where}"
+            "ORDER BY started_at DESC, load_id DESC LIMIT %(limit)s",
+            {"ids": collections, "limit": limit},
         ).fetchall()
+
+
+def first_published(conn: psycopg.Connection, collections: list[str]) -> dict[str, datetime]:
+    """When each of `collections` was first published (its first good load)."""
+    rows = conn.execute(
+        "SELECT collection_id, min(started_at) FROM geoservice.loads "
+        "WHERE status = 'published' AND collection_id = ANY(%s) GROUP BY collection_id",
+        (collections,),
+    ).fetchall()
+    return dict(rows)

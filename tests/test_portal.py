@@ -128,7 +128,7 @@ def portal(browser, live_server, catalogue_of_200) -> Iterator[object]:
     context.close()
 
 
-def assert_accessible(page, name: str) -> None:
+def assert_accessible(page, name: str, screenshot: bool = True) -> None:
     """axe-core finds no WCAG 2.1 A/AA violation; the page threw no script error; the only
     outside requests were base-map tiles."""
     page.add_script_tag(path=str(AXE))
@@ -140,7 +140,7 @@ def assert_accessible(page, name: str) -> None:
     assert violations == [], f"{name}: {violations}"
     assert page.errors == [], f"{name}: script errors {page.errors}"
     assert all("tile.openstreetmap.org" in url for url in page.outside), page.outside
-    if SCREENSHOTS:
+    if SCREENSHOTS and screenshot:
         folder = PROJECT_ROOT / SCREENSHOTS
         folder.mkdir(exist_ok=True)
         height = min(page.evaluate("() => document.body.scrollHeight"), 2200)
@@ -233,6 +233,38 @@ def test_search_by_drawn_area(portal):
     assert query_of(portal)["q"] == ["δήμοι,νομός"]
     assert set(result_ids(portal)) == overlapping(before, drawn)
     assert "municipalities" in result_ids(portal)
+    # the drawn area is kept on the map and in the coordinates field
+    assert (
+        portal.get_by_label(re.compile("Συντεταγμένες")).input_value()
+        == query_of(portal)["bbox"][0]
+    )
+    assert_accessible(portal, "home-area")
+
+
+def test_search_by_panned_map_area(portal):
+    """Keyboard only: "This area" searches the map's view; the arrow keys pan it first."""
+
+    def this_area(pans: int) -> list[float]:
+        portal.goto(portal.base + "/portal/?q=δήμοι,νομός")
+        search_map = portal.locator("#search-map")
+        search_map.focus()
+        for _ in range(pans):
+            search_map.press("ArrowLeft")  # the view moves west
+        portal.wait_for_timeout(400)
+        portal.get_by_role("button", name="Αυτή η περιοχή").press("Enter")
+        portal.wait_for_url(re.compile(r"bbox="))
+        return [float(v) for v in query_of(portal)["bbox"][0].split(",")]
+
+    portal.goto(portal.base + "/portal/?q=δήμοι,νομός")
+    before = extents(portal)
+    first = this_area(0)
+    assert first[0] < 22.85 and first[2] > 23.05  # the first view covers the city
+    panned = this_area(4)
+    assert panned[0] < first[0] - 0.05 and panned[2] < first[2] - 0.05  # moved west
+    assert abs((panned[2] - panned[0]) - (first[2] - first[0])) < 0.01  # same zoom
+    assert abs(panned[1] - first[1]) < 0.01
+    assert set(result_ids(portal)) == overlapping(before, panned)
+    assert query_of(portal)["q"] == ["δήμοι,νομός"]
 
 
 def test_search_by_area_without_the_map(portal):
@@ -262,6 +294,7 @@ def test_bad_area_is_one_line_error(portal):
     assert response.status == 400
     assert portal.get_by_role("alert").inner_text().startswith("bbox takes 4 numbers")
     assert "Traceback" not in portal.content()
+    assert_accessible(portal, "home-error", screenshot=False)
 
 
 # -- dataset page ------------------------------------------------------------------------
@@ -308,6 +341,25 @@ def test_unknown_dataset_is_404_page(portal):
     response = portal.goto(portal.base + "/portal/datasets/no-such-thing")
     assert response.status == 404
     assert portal.get_by_role("heading", level=1).inner_text() == "Δεν βρέθηκε"
+    assert_accessible(portal, "not-found", screenshot=False)
+
+
+def test_maps_work_when_the_basemap_is_unreachable(portal, settings):
+    """The tile server (server.map.url) is asked, does not answer (the test browser resolves
+    no other host): the features are drawn on the map's plain background, nothing breaks."""
+    from geoservice.pygeoapi_config import base_config
+
+    tiles = urlparse(base_config(settings)["server"]["map"]["url"]).netloc
+    portal.goto(portal.base + "/portal/datasets/municipalities")
+    expect(portal.locator("#preview-map path.leaflet-interactive")).to_have_count(11)
+    expect(portal.locator("#map-status")).to_contain_text("11 / 11")
+    assert any(urlparse(url).netloc == tiles for url in portal.outside)  # configured, tried
+    assert portal.locator("#preview-map img.leaflet-tile-loaded").count() == 0
+    background = portal.locator("#preview-map").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background not in ("", "rgba(0, 0, 0, 0)")  # a plain background, not a hole
+    portal.goto(portal.base + "/portal/")
+    expect(portal.locator("#search-map .leaflet-interactive").first).to_be_attached()
+    assert portal.errors == []
 
 
 # -- downloads -------------------------------------------------------------------------
@@ -423,9 +475,23 @@ def test_dashboard(portal, catalogue_of_200):
     # generated: monthly ones older than 32 days are overdue (n % 3 == 0 and n * 4 > 32)
     expected = sum(1 for n in range(len(catalogue_of_200)) if n % 3 == 0 and n * 4 > 32)
     assert stale.count() == expected
-    assert portal.locator("#recent-loads tbody tr").count() > 0
-    assert portal.locator("#growth tbody tr").count() >= 1
+    loads = portal.locator("#recent-loads tbody tr")
+    assert loads.count() > 0
+    assert "cp1253" in portal.locator("#recent-loads").inner_text()  # a load's warning
+    # Catalogue growth counts every visible entry, month by month without gaps.
+    growth = [row.split("\t") for row in portal.locator("#growth tbody tr").all_inner_texts()]
+    months = [datetime.strptime(month, "%Y-%m") for month, _, _ in growth]
+    assert len(months) > 12  # the generated records were updated over two years
+    assert all(
+        (b.year * 12 + b.month) - (a.year * 12 + a.month) == 1
+        for a, b in zip(months, months[1:], strict=False)
+    )
+    assert int(growth[-1][2]) == CATALOGUE_SIZE
+    assert sum(int(added) for _, added, _ in growth) == CATALOGUE_SIZE
     assert_accessible(portal, "dashboard")
+    portal.goto(portal.base + "/portal/dashboard?lang=en")
+    assert "Cleaning Directorate" in portal.locator("#per-department").inner_text()
+    assert_accessible(portal, "dashboard-english", screenshot=False)
 
 
 @pytest.mark.parametrize("path", ["/portal/", "/portal/datasets/settlements", "/portal/dashboard"])
@@ -449,11 +515,15 @@ def test_pages_load_within_a_second(portal, path):
 
 PYGEOAPI_PAGES = [
     "/",
+    "/conformance",
     "/collections",
     "/collections/municipalities",
     "/collections/municipalities/items",
+    "/collections/municipalities/queryables",
     "/collections/settlements/items/1",
+    "/collections/catalogue",
     "/collections/catalogue/items",
+    "/collections/catalogue/items/municipalities",
 ]
 
 
@@ -490,16 +560,56 @@ def test_pygeoapi_pages_share_the_look_and_are_accessible(portal, path):
     assert_accessible(portal, "api" + path.replace("/", "-").rstrip("-"))
 
 
+def test_api_definition_page_is_accessible(portal):
+    """pygeoapi's Swagger UI page (vendored; its contrast, nested links and unlabelled
+    server list fixed in templates/openapi/swagger.html)."""
+    portal.goto(portal.base + "/openapi?f=html")
+    assert portal.locator("html").get_attribute("lang") == "el"
+    portal.locator(".opblock-summary-control").first.wait_for()
+    assert_accessible(portal, "api-openapi", screenshot=False)
+    portal.locator(".opblock-summary-control").first.click()  # an operation, expanded
+    portal.locator(".opblock-body").first.wait_for()
+    assert_accessible(portal, "api-openapi-operation", screenshot=False)
+
+
 def test_pygeoapi_pages_in_greek(portal, settings):
     from geoservice.pygeoapi_config import base_config
 
-    if "locale_dir" not in base_config(settings)["server"]:
-        pytest.skip("pygeoapi_config.base_config does not set server.locale_dir yet")
+    assert Path(base_config(settings)["server"]["locale_dir"], "el", "LC_MESSAGES").is_dir()
     portal.goto(portal.base + "/?lang=el")
     assert portal.locator("html").get_attribute("dir") == "ltr"
     assert portal.get_by_role("heading", name="Συλλογές").count() == 1
+    assert portal.get_by_role("link", name="Δείτε τις συλλογές αυτής της υπηρεσίας").count() == 1
     portal.get_by_role("link", name="English").click()
     assert portal.get_by_role("heading", name="Collections").count() == 1
+
+
+def test_pygeoapi_pages_greek_by_default_and_remember_the_choice(portal, live_server):
+    """A browser that prefers English (Playwright's Chromium sends en-US) still gets Greek
+    first, on the portal and on pygeoapi's pages; a choice made on either is remembered on
+    both. API clients keep their Accept-Language negotiation."""
+    assert "en" in portal.evaluate("() => navigator.language")
+    portal.goto(portal.base + "/collections")
+    assert portal.locator("html").get_attribute("lang") == "el"
+    portal.get_by_role("link", name="English").click()
+    portal.wait_for_url(re.compile(r"lang=en"))
+    portal.goto(portal.base + "/portal/")  # chosen on a pygeoapi page, kept in the portal
+    assert portal.locator("html").get_attribute("lang") == "en"
+    portal.get_by_role("link", name="API", exact=True).click()
+    portal.get_by_role("link", name="View the collections in this service").click()
+    assert portal.locator("html").get_attribute("lang") == "en"
+    assert portal.get_by_role("heading", name="Data collections in this service").count() == 1
+    portal.goto(portal.base + "/portal/?lang=el")
+    portal.goto(portal.base + "/collections/municipalities")  # no lang: the cookie's Greek
+    assert portal.locator("html").get_attribute("lang") == "el"
+    english = requests.get(
+        f"{live_server}/collections/municipalities",
+        params={"f": "json"},
+        headers={"Accept-Language": "en"},
+        timeout=10,
+    )
+    assert english.headers["Content-Language"] == "en"
+    assert english.json()["title"] == "Municipalities of the Thessaloniki urban area"
 
 
 def test_downloads_select_features_as_the_items_api_does(client, tmp_path):
@@ -528,3 +638,75 @@ def test_a_catalogue_resource_without_features_has_its_links(portal):
     assert portal.locator("#preview-map").count() == 0
     assert portal.locator(".api-links a[href^='http']").count() >= 3
     assert_accessible(portal, "resource")
+
+
+# -- access control: the portal shows nothing the caller may not see ------------------------
+
+HIDDEN_ID = "portal-staff-layer"
+HIDDEN_WORD = "kingfisherlayer"  # only the hidden layer's title has it
+
+
+@pytest.fixture(scope="module")
+def staff_key(settings, demo_collections) -> Iterator[str]:
+    """An internal (staff-only) layer and a staff key, removed afterwards."""
+    from geoservice import api_keys, db
+    from loaders.descriptor import parse_descriptor
+    from loaders.pipeline import load
+    from loaders.writer import remove_collection
+
+    descriptor = {
+        "id": HIDDEN_ID,
+        "title": {"el": f"Εσωτερικό {HIDDEN_WORD}", "en": f"Internal {HIDDEN_WORD}"},
+        "contact": {"department": {"el": "Κρυφή Διεύθυνση", "en": "Hidden Directorate"}},
+        "inspire_theme": "hh",
+        "update_frequency": "daily",
+        "source": {"path": str(PROJECT_ROOT / "data" / "demo" / "municipalities.geojson")},
+        "identifier": "cartodb_id",
+        "access": "internal",
+    }
+    load(settings, parse_descriptor(descriptor))
+    with db.connect(settings, autocommit=True) as conn:
+        key = api_keys.create(conn, "test-portal-staff", ["staff"], [])
+    yield key
+    with db.connect(settings, autocommit=True) as conn:
+        remove_collection(conn, HIDDEN_ID)
+        conn.execute("DELETE FROM geoservice.api_keys WHERE name = 'test-portal-staff'")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/portal/?q={HIDDEN_WORD}",
+        "/portal/?theme=hh",
+        "/portal/",
+        "/portal/dashboard",
+        f"/portal/datasets/{HIDDEN_ID}",
+        f"/portal/datasets/{HIDDEN_ID}/download?format=csv",
+    ],
+)
+def test_portal_shows_no_collection_the_caller_may_not_see(client, staff_key, path):
+    """Search results, facet counts, the dashboard (counts, freshness, recent loads, growth),
+    the dataset page with its load history, and downloads: for an anonymous visitor the
+    internal layer does not exist; with a staff key it is there."""
+    anonymous = client.get(path)
+    staff = client.get(path, headers={"Authorization": f"Bearer {staff_key}"})
+    text = anonymous.get_data(as_text=True)
+    for hint in (f"Εσωτερικό {HIDDEN_WORD}", f'/portal/datasets/{HIDDEN_ID}"', "Κρυφή Διεύθυνση"):
+        assert hint not in text, (path, hint)
+    if "/datasets/" in path:
+        assert (anonymous.status_code, staff.status_code) == (404, 200)
+        # hidden is indistinguishable from absent
+        absent = client.get(path.replace(HIDDEN_ID, "no-such-layer"))
+        assert text == absent.get_data(as_text=True).replace("no-such-layer", HIDDEN_ID)
+    else:
+        assert anonymous.status_code == staff.status_code == 200
+    staff_text = staff.get_data(as_text=True)
+    if path.startswith("/portal/?q="):
+        assert "1 σύνολα δεδομένων" in staff_text and "0 σύνολα δεδομένων" in text
+        assert f"Εσωτερικό {HIDDEN_WORD}" in staff_text
+    if path == "/portal/dashboard":
+        assert "Κρυφή Διεύθυνση" in staff_text  # per department
+        assert staff_text.count(f'/portal/datasets/{HIDDEN_ID}"') >= 2  # freshness + loads
+        assert "private" in staff.headers.get("Cache-Control", "")
+    if path.endswith("/download?format=csv"):
+        assert "Καλαμαριάς" in staff_text

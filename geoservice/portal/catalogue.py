@@ -1,5 +1,5 @@
-"""What the portal reads, always through the catalogue search and the registry (which decide
-who sees what), never by querying tables itself."""
+"""What the portal reads: catalogue entries always through the catalogue search (which
+decides who sees what); load records only of collections that search returned."""
 
 from __future__ import annotations
 
@@ -78,4 +78,16 @@ def everything(conn: psycopg.Connection, version: int) -> catalogue_search.Resul
 
 
 def history(conn: psycopg.Connection, collection_id: str, limit: int = 20) -> list[dict]:
+    """One collection's loads, newest first (call it only for an entry the caller may see)."""
     return registry.load_history(conn, collection_id, limit)
+
+
+def recent_loads(conn: psycopg.Connection, visible: list[str], limit: int = 15) -> list[dict]:
+    """The latest loads of the `visible` collections (ids the caller's search returned),
+    newest first: a load of a collection the caller may not see is never read."""
+    return registry.recent_loads(conn, limit, collections=visible)
+
+
+def first_published(conn: psycopg.Connection, visible: list[str]) -> dict[str, datetime]:
+    """When each of the `visible` collections was first published (its first good load)."""
+    return registry.first_published(conn, visible)

@@ -97,3 +97,21 @@ def freshness(updated: str | None, frequency: str | None, now: datetime | None =
         return Freshness(None, allowed, allowed is not None)
     age = (now - parsed).days
     return Freshness(age, allowed, allowed is not None and age > allowed)
+
+
+def growth(added: list[datetime]) -> list[tuple[str, int, int]]:
+    """(month, datasets added that month, catalogue size at its end) for every month from the
+    first addition to the last, months without additions included (the size carries on)."""
+    months = sorted(d.astimezone(UTC).strftime("%Y-%m") for d in added)
+    if not months:
+        return []
+    counts: dict[str, int] = {}
+    for month in months:
+        counts[month] = counts.get(month, 0) + 1
+    year, month = map(int, months[0].split("-"))
+    rows, total = [], 0
+    while (key := f"{year:04d}-{month:02d}") <= months[-1]:
+        total += counts.get(key, 0)
+        rows.append((key, counts.get(key, 0), total))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return rows

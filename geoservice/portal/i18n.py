@@ -6,7 +6,7 @@ missing from a language falls back to the other, then to the key itself (never a
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 
 LANGUAGES = ("el", "en")
 DEFAULT = "el"
@@ -173,6 +173,17 @@ STRINGS: dict[str, dict[str, str]] = {
     "fresh": {"el": "Επίκαιρο", "en": "Up to date"},
     "no_schedule": {"el": "Χωρίς πρόγραμμα", "en": "No schedule"},
     "n_stale": {"el": "{n} ληξιπρόθεσμα", "en": "{n} stale"},
+    "n_unscheduled": {"el": "{n} χωρίς πρόγραμμα ενημέρωσης", "en": "{n} with no update schedule"},
+    "freshness_note": {
+        "el": "Ληξιπρόθεσμο: παλαιότερο από όσο επιτρέπει η δηλωμένη συχνότητα ενημέρωσης "
+        "(π.χ. μηνιαία: 32 ημέρες). Πρώτα τα ληξιπρόθεσμα.",
+        "en": "Stale: older than its declared update frequency allows (e.g. monthly: 32 days). "
+        "Stale ones first.",
+    },
+    "growth_note": {
+        "el": "Σύνολα δεδομένων στον κατάλογο στο τέλος κάθε μήνα.",
+        "en": "Datasets in the catalogue at the end of each month.",
+    },
     "recent_loads": {"el": "Πρόσφατες φορτώσεις", "en": "Recent loads"},
     "growth": {"el": "Ανάπτυξη του καταλόγου", "en": "Catalogue growth"},
     "month": {"el": "Μήνας", "en": "Month"},
@@ -201,6 +212,11 @@ def language() -> str:
     """The visitor's language: ?lang=, else the remembered cookie, else Greek."""
     wanted = (request.args.get("lang") or request.cookies.get(COOKIE) or DEFAULT).lower()[:2]
     return wanted if wanted in LANGUAGES else DEFAULT
+
+
+def remember(response: Response, lang: str) -> None:
+    """Remember an explicit choice for a year (every page under / reads it)."""
+    response.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", path="/")
 
 
 def translator(lang: str):

@@ -72,9 +72,38 @@ def _render(template: str, status: int = 200, **context: Any) -> Response:
     )
     response = make_response(body, status)
     response.headers["Content-Language"] = lang
-    if request.args.get("lang") in i18n.LANGUAGES:  # remember an explicit choice for a year
-        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
+    response.vary.add("Cookie")
+    if request.args.get("lang") in i18n.LANGUAGES:  # remember an explicit choice
+        i18n.remember(response, lang)
     return response
+
+
+@blueprint.before_app_request
+def _language_of_pygeoapi_pages() -> None:
+    """pygeoapi's HTML pages speak the portal's language: ?lang=, else the visitor's
+    remembered choice (the cookie), else Greek, as the portal's own pages do. pygeoapi reads
+    only ?lang= and Accept-Language, so the choice reaches it as Accept-Language. Requests
+    for JSON and the other encodings keep their Accept-Language negotiation."""
+    if request.blueprint == blueprint.name or request.args.get("lang") or not _wants_html():
+        return
+    request.environ["HTTP_ACCEPT_LANGUAGE"] = i18n.language()
+
+
+@blueprint.after_app_request
+def _remember_language(response: Response) -> Response:
+    """A language chosen on one of pygeoapi's pages (?lang=) is remembered like the portal's."""
+    if request.blueprint != blueprint.name and response.mimetype == "text/html":
+        response.vary.add("Cookie")
+        if request.args.get("lang") in i18n.LANGUAGES:
+            i18n.remember(response, request.args["lang"])
+    return response
+
+
+def _wants_html() -> bool:
+    fmt = request.args.get("f")
+    if fmt is not None:
+        return fmt.lower() == "html"
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
 
 def _theme_name(code: str | None, lang: str) -> str:
@@ -162,37 +191,34 @@ def download(dataset_id: str) -> Response:
     return Response(stream_with_context(chunks), 200, headers)
 
 
+def _joined(entry: dict[str, Any], first_load: Any) -> Any:
+    return (
+        display.parse_time(entry.get("created"))
+        or first_load
+        or display.parse_time(entry.get("updated"))
+    )
+
+
 @blueprint.get("/dashboard")
 def dashboard() -> Response:
     snapshot = _snapshot()
     with _connection() as conn:
         everything = catalogue.everything(conn, snapshot.version)
-        # Loads exist for published collections only (the visible ones are in the snapshot).
-        histories = {
-            e["id"]: catalogue.history(conn, e["id"], 50)
-            for e in everything.entries
-            if e["id"] in snapshot.collections
-        }
+        # Loads are read only for what the caller's search found (layers have loads;
+        # catalogued documents and services do not).
+        layers = [e["id"] for e in everything.entries if e["id"] in snapshot.collections]
+        loads = catalogue.recent_loads(conn, layers)
+        first_loads = catalogue.first_published(conn, layers)
     rows = []
     for entry in everything.entries:
         fresh = display.freshness(entry.get("updated"), entry.get("update_frequency"))
         rows.append((entry, fresh))
     rows.sort(key=lambda r: (not r[1].stale, -(r[1].age_days or 0)))
-    loads = sorted(
-        (load for found in histories.values() for load in found),
-        key=lambda h: h["started_at"],
-        reverse=True,
-    )[:15]
     titles = {e["id"]: e["title"] for e in everything.entries}
-    first_loads = Counter(
-        min(h["started_at"] for h in found if h["status"] == "published").strftime("%Y-%m")
-        for found in histories.values()
-        if any(h["status"] == "published" for h in found)
-    )
-    growth, total = [], 0
-    for month in sorted(first_loads):
-        total += first_loads[month]
-        growth.append((month, first_loads[month], total))
+    # Catalogue growth: when each visible entry joined the catalogue (its own creation date,
+    # else its layer's first successful load, else its last update: the earliest we know).
+    joined = [_joined(e, first_loads.get(e["id"])) for e in everything.entries]
+    growth = display.growth([d for d in joined if d is not None])
     lang = i18n.language()
     departments = Counter(
         i18n.pick((e.get("contact") or {}).get("department"), lang)
@@ -206,7 +232,9 @@ def dashboard() -> Response:
         matched=everything.matched,
         rows=rows,
         stale=sum(1 for _, f in rows if f.stale),
+        unscheduled=sum(1 for _, f in rows if f.allowed_days is None and not f.stale),
         loads=loads,
         titles=titles,
         growth=growth,
+        largest=max((total for _, _, total in growth), default=1),
     )
