@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS, Transformer
 
-from geoservice.errors import ConfigError, CRSError, LoadError
+from geoservice.errors import ConfigError, CRSError, GeometryError, LoadError
 from loaders.crs import is_wgs84_lonlat, resolve_crs
 from loaders.descriptor import Descriptor, FieldType
 from loaders.model import FieldInfo, PreparedLayer
@@ -48,6 +48,8 @@ RESERVED_COLUMNS = frozenset(
 # Z values that mean "no data" in the wild (GIS defaults, int16 and float32 minima).
 Z_SENTINELS = np.array([-9999.0, -99999.0, -32768.0, -32767.0, -3.4028234663852886e38])
 _Z_HUGE = 1e30
+# One geometry with more vertices than this is a mistake or an attack, not a feature.
+MAX_VERTICES = 5_000_000
 
 _GREEK = dict(
     zip(
@@ -95,12 +97,14 @@ def prepare(raw: RawLayer, descriptor: Descriptor) -> PreparedLayer:
     warnings = list(raw.warnings)
     crs, label, srid = resolve_crs(raw.crs, descriptor.source.crs, hint=_crs_hint(raw))
     geoms = _geometries(raw.frame)
+    _check_vertices(geoms)
     geoms, nulls = _null_geometries(geoms, warnings)
+    _check_finite(geoms)
     geoms, has_z = _clean_z(geoms, warnings)
     geoms, repaired = _repair(geoms, warnings)
     geoms, geometry_type = _unify_types(geoms, raw.geometry_type, warnings)
     source_bbox = _bbox(geoms)
-    _check_coordinates(crs, label, source_bbox)
+    _check_coordinates(geoms, crs, label)
     geoms = _to_wgs84(geoms, crs, has_z, label)
     fields, columns = _schema(raw, descriptor)
     data = {f.name: values for f, values in zip(fields, columns, strict=True)}
@@ -139,6 +143,40 @@ def _crs_hint(raw: RawLayer) -> str:
 
 def _geometries(frame: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(frame.geometry.array, dtype=object).reshape(-1)
+
+
+def _check_vertices(geoms: np.ndarray) -> None:
+    counts = shapely.get_num_coordinates(geoms)
+    big = np.flatnonzero(counts > MAX_VERTICES)
+    if len(big):
+        raise GeometryError(
+            f"feature {big[0] + 1} has {counts[big[0]]:,} vertices, more than the "
+            f"{MAX_VERTICES:,} one geometry may have ({len(big)} such feature(s)): simplify or "
+            "split it in the source"
+        )
+
+
+def _bad_coordinates(
+    geoms: np.ndarray, test: Callable[[np.ndarray], np.ndarray]
+) -> tuple[int, int, np.ndarray] | None:
+    """(features with a coordinate failing `test`, the first's index, that x/y) or None."""
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    bad = test(coords)
+    if not bad.any():
+        return None
+    first = int(np.argmax(bad))
+    return len(np.unique(index[bad])), int(index[first]), coords[first]
+
+
+def _check_finite(geoms: np.ndarray) -> None:
+    """inf or NaN x/y cannot be stored (GEOS itself fails on them); only Z NaN means 'no data'."""
+    found = _bad_coordinates(geoms, lambda xy: ~np.isfinite(xy).all(axis=1))
+    if found:
+        count, i, (x, y) = found
+        raise GeometryError(
+            f"{count} feature(s) have coordinates that are not finite numbers (inf or NaN), "
+            f"e.g. feature {i + 1}: x {x:.6g}, y {y:.6g}; fix or remove them in the source"
+        )
 
 
 def _null_geometries(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray, int]:
@@ -265,14 +303,22 @@ def _bbox(geoms: np.ndarray) -> list[float] | None:
     return None if np.isnan(bounds).any() else [float(v) for v in bounds]
 
 
-def _check_coordinates(crs: CRS, label: str, bbox: list[float] | None) -> None:
-    """Projected metres declared as degrees is the commonest CRS mistake: catch it here."""
-    if bbox is None or not crs.is_geographic:
+def _check_coordinates(geoms: np.ndarray, crs: CRS, label: str) -> None:
+    """Projected metres declared as degrees is the commonest CRS mistake: catch it here.
+    Longitudes 180-360 are a convention some sources use; anything beyond is not degrees."""
+    if not crs.is_geographic:
         return
-    if bbox[0] < -180.5 or bbox[2] > 360.5 or bbox[1] < -90.5 or bbox[3] > 90.5:
+
+    def not_degrees(xy: np.ndarray) -> np.ndarray:
+        return (xy[:, 0] < -180.5) | (xy[:, 0] > 360.5) | (np.abs(xy[:, 1]) > 90.5)
+
+    found = _bad_coordinates(geoms, not_degrees)
+    if found:
+        count, i, (x, y) = found
         raise CRSError(
-            f"the coordinates (e.g. x {bbox[0]:.0f}, y {bbox[1]:.0f}) are not degrees, but the "
-            f"CRS is {label}: declare the right CRS as `source.crs` (e.g. EPSG:2100)"
+            f"{count} feature(s) have coordinates that are not degrees, but the CRS is {label} "
+            f"(e.g. feature {i + 1}: x {x:.6g}, y {y:.6g}): declare the right CRS as "
+            "`source.crs` (e.g. EPSG:2100)"
         )
 
 
@@ -285,12 +331,18 @@ def _to_wgs84(geoms: np.ndarray, crs: CRS, has_z: bool, label: str) -> np.ndarra
         return np.column_stack(transformer.transform(*coords.T))
 
     out = shapely.transform(geoms, project, include_z=has_z)
-    coords = shapely.get_coordinates(out)
-    if not np.isfinite(coords).all():
-        bad = int((~np.isfinite(coords)).any(axis=1).sum())
+
+    def off_globe(lonlat: np.ndarray) -> np.ndarray:
+        return ~np.isfinite(lonlat).all(axis=1) | (np.abs(lonlat) > [180.5, 90.5]).any(axis=1)
+
+    found = _bad_coordinates(out, off_globe)
+    if found:
+        count, i, _ = found
+        x, y = shapely.get_coordinates(geoms[i])[0]
         raise CRSError(
-            f"{bad} coordinate(s) cannot be transformed from {label[:60]} to EPSG:4326: the "
-            "declared CRS is probably wrong"
+            f"{count} feature(s) cannot be transformed from {label[:60]} to EPSG:4326 (e.g. "
+            f"feature {i + 1}: x {x:.6g}, y {y:.6g}): the declared CRS is probably wrong; "
+            "declare the right one as `source.crs`"
         )
     return out
 

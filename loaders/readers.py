@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import unicodedata
 import zipfile
 from collections.abc import Callable
@@ -57,6 +58,30 @@ _X_NAMES = ("lon", "lng", "long", "longitude", "x", "easting", "x_coord", "μη�
 _Y_NAMES = ("lat", "latitude", "y", "northing", "y_coord", "πλατος", "υ")
 _WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "wkt_geom")
 
+# Archives are never extracted (GDAL streams /vsizip/, KML is read into memory), but a hostile
+# one can still unpack to far more than the disk or memory holds: refuse it before reading.
+MAX_ARCHIVE_BYTES = 2 << 30  # total uncompressed size of all members
+MAX_RATIO = 200  # uncompressed / compressed, for members bigger than RATIO_FLOOR
+RATIO_FLOOR = 8 << 20
+# A renamed file is told by its first bytes: a clear refusal instead of a parser's complaint.
+_SIGNATURES = {
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"II*\x00": "a TIFF image",
+    b"MM\x00*": "a TIFF image",
+    b"%PDF": "a PDF document",
+    b"PK\x03\x04": "a zip archive",
+    b"\x1f\x8b": "a gzip archive",
+    b"Rar!": "a RAR archive",
+    b"7z\xbc\xaf": "a 7-Zip archive",
+    b"\xd0\xcf\x11\xe0": "an old Microsoft Office document",
+    b"SQLite format 3\x00": "an SQLite database",
+}
+_EXPECTED_SIGNATURE = {"zip": "a zip archive", "kmz": "a zip archive",
+                       "geopackage": "an SQLite database"}  # fmt: skip
+_SHP_MAGIC = b"\x00\x00\x27\x0a"
+
 
 @dataclass
 class RawLayer:
@@ -79,6 +104,7 @@ def read_source(descriptor: Descriptor) -> RawLayer:
     if not path.exists():
         raise SourceError(f"source file not found: {path}")
     kind = _format_of(path, descriptor.source)
+    _check_signature(path, kind)
     reader = _READERS[kind]
     try:
         raw = reader(path, descriptor.source)
@@ -99,6 +125,18 @@ def read_source(descriptor: Descriptor) -> RawLayer:
         enc.check_lossy_text(raw.frame, descriptor.source.allow_lossy_text, path.name)
     )
     return raw
+
+
+def _check_signature(path: Path, kind: str) -> None:
+    if not path.is_file():
+        return
+    with open(path, "rb") as handle:
+        head = handle.read(16)
+    if not head:
+        raise SourceError(f"{path.name} is empty (0 bytes): an interrupted copy or download?")
+    what = next((name for sig, name in _SIGNATURES.items() if head.startswith(sig)), None)
+    if what is not None and what != _EXPECTED_SIGNATURE.get(kind):
+        raise SourceError(f"{path.name} is {what}, not a {kind} file (wrong file extension?)")
 
 
 def _format_of(path: Path, source: Source) -> str:
@@ -191,35 +229,91 @@ def _read_shapefile(path: Path, source: Source) -> RawLayer:
                 f"{path.name}: the shapefile is incomplete, {path.stem}{ext} is missing"
             )
     dbf = sidecars[".dbf"].read_bytes()
+    shx = sidecars[".shx"].read_bytes()
     cpg = sidecars[".cpg"].read_text(errors="replace") if ".cpg" in sidecars else None
-    return _shapefile_layer(str(path), path.name, source, list(sidecars.values()), dbf, cpg)
+    files = list(sidecars.values())
+    return _shapefile_layer(str(path), path.name, source, files, dbf, shx, cpg)
 
 
 def _shapefile_layer(
-    dataset: str, display: str, source: Source, files: list[Path], dbf: bytes, cpg: str | None
+    dataset: str,
+    display: str,
+    source: Source,
+    files: list[Path],
+    dbf: bytes,
+    shx: bytes,
+    cpg: str | None,
 ) -> RawLayer:
-    _check_shp_header(dataset, display)
+    shape_type = _check_shp_header(dataset, display)
+    types = _record_types(dataset, display, shx, shape_type)
     guess = _dbf_encoding(dbf, cpg, source.encoding, display)
     raw = _read_gdal(dataset, display, source, files, encoding=guess)
+    _check_shapes_read(raw.frame, types, display)
     raw.warnings.extend(enc.truncation_warnings(dbf))
     raw.warnings.insert(0, f"{display}: text read as {guess.encoding}: {guess.reason}")
     return raw
 
 
-def _check_shp_header(dataset: str, display: str) -> None:
+def _check_shp_header(dataset: str, display: str) -> int:
     """Refuse what GDAL would half-read: garbage it opens as an empty layer (the magic number
     says otherwise) and a truncated file it reads with the lost features as null geometries
-    (the header's file length says how big the file must be)."""
+    (the header's file length says how big the file must be). Returns the shape type."""
     with _open_bytes(dataset) as handle:
         head = handle.read(100)
     actual = _byte_size(dataset)
-    if head[:4] != b"\x00\x00\x27\x0a":
+    if head[:4] != _SHP_MAGIC:
         raise SourceError(f"{display} is not a valid shapefile (corrupt or not a .shp file)")
     declared = int.from_bytes(head[24:28], "big") * 2  # in 16-bit words
     if actual < declared:
         raise SourceError(
             f"{display} is truncated: its header says {declared:,} bytes, the file has "
             f"{actual:,} (an interrupted copy or download?)"
+        )
+    return int.from_bytes(head[32:36], "little")
+
+
+def _record_types(dataset: str, display: str, shx: bytes, shape_type: int) -> np.ndarray:
+    """The shape type of every record, read where the .shx says the record is. Garbage bytes
+    where a record should be are refused: GDAL would read them as a null geometry."""
+    if len(shx) < 100 or shx[:4] != _SHP_MAGIC or (len(shx) - 100) % 8:
+        raise SourceError(f"{display}: its index (.shx) is corrupt")
+    index = np.frombuffer(shx, ">i4", offset=100).reshape(-1, 2).astype(np.int64) * 2
+    if len(index) and (
+        index[:, 0].min() < 100 or (index.sum(axis=1) + 8).max() > _byte_size(dataset)
+    ):
+        raise SourceError(f"{display}: its index (.shx) points outside the .shp (not its index?)")
+    order = np.argsort(index[:, 0], kind="stable")
+    offsets = index[order, 0]
+    heads = np.zeros((len(offsets), 12), np.uint8)
+    done, base, buf = 0, 0, b""
+    with _open_bytes(dataset) as handle:  # in chunks: a zipped .shp is not seekable cheaply
+        while done < len(offsets) and (chunk := handle.read(1 << 24)):
+            buf += chunk
+            end = int(np.searchsorted(offsets, base + len(buf) - 12, side="right"))
+            rel = offsets[done:end] - base
+            heads[done:end] = np.frombuffer(buf, np.uint8)[rel[:, None] + np.arange(12)]
+            done, base, buf = end, base + len(buf) - 12, buf[-12:]
+    types = np.empty(len(offsets), np.int32)
+    types[order] = heads[:, 8:12].copy().view("<i4").ravel()
+    wrong = np.flatnonzero((types != 0) & (types != shape_type))
+    if len(wrong):
+        raise SourceError(
+            f"{display} is corrupt: {len(wrong):,} record(s) hold no valid shape, e.g. record "
+            f"{wrong[0] + 1} (garbage bytes?)"
+        )
+    return types
+
+
+def _check_shapes_read(frame: gpd.GeoDataFrame, types: np.ndarray, display: str) -> None:
+    """A record GDAL cannot decode (or a .dbf row with no record) comes back as a null
+    geometry: more nulls than null records means features lost. Counted, not matched row by
+    row, because GDAL skips the rows a .dbf marks deleted."""
+    nulls = frame.geometry.isna().to_numpy()
+    lost = int(nulls.sum()) - int((types == 0).sum())
+    if lost > 0:
+        raise SourceError(
+            f"{display} is corrupt: {lost:,} shape(s) cannot be decoded (garbage bytes?), "
+            f"e.g. feature {int(np.argmax(nulls)) + 1}"
         )
 
 
@@ -295,6 +389,7 @@ def _read_zip(path: Path, source: Source) -> RawLayer:
     except zipfile.BadZipFile:
         raise SourceError(f"{path.name} is not a valid zip archive") from None
     with archive:
+        _check_archive(archive, path.name)
         names = [
             n for n in archive.namelist() if not n.startswith("__MACOSX") and not n.endswith("/")
         ]
@@ -307,12 +402,47 @@ def _read_zip(path: Path, source: Source) -> RawLayer:
             for ext in (".shx", ".dbf"):
                 if ext not in by_ext:
                     raise SourceError(f"{path.name}: the zipped shapefile {member} has no {ext}")
-            dbf = archive.read(by_ext[".dbf"])
-            cpg = archive.read(by_ext[".cpg"]).decode("latin-1") if ".cpg" in by_ext else None
+            dbf = _read_member(archive, by_ext[".dbf"], path.name)
+            shx = _read_member(archive, by_ext[".shx"], path.name)
+            cpg = _read_member(archive, by_ext[".cpg"], path.name) if ".cpg" in by_ext else None
     if suffix == ".shp":
         zipped = source.model_copy(update={"layer": None})
-        return _shapefile_layer(dataset, f"{path.name}/{member}", zipped, [path], dbf, cpg)
+        cpg_text = cpg.decode("latin-1") if cpg is not None else None
+        display = f"{path.name}/{member}"
+        return _shapefile_layer(dataset, display, zipped, [path], dbf, shx, cpg_text)
     return _read_gdal(dataset, f"{path.name}/{member}", source, [path])
+
+
+def _check_archive(archive: zipfile.ZipFile, display: str) -> None:
+    """Refuse members named outside the archive, symbolic links and zip bombs (by the sizes
+    the archive declares; _read_member bounds what is actually read)."""
+    total = 0
+    for info in archive.infolist():
+        name = info.filename
+        parts = re.split(r"[\\/]", name)
+        if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
+            raise SourceError(f"{display}: the member {name!r} points outside the archive")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise SourceError(f"{display}: the member {name!r} is a symbolic link")
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > RATIO_FLOOR and ratio > MAX_RATIO:
+            raise SourceError(
+                f"{display}: the member {name!r} unpacks to {ratio:,.0f} times its packed size "
+                "(a zip bomb?)"
+            )
+        total += info.file_size
+    if total > MAX_ARCHIVE_BYTES:
+        raise SourceError(
+            f"{display} unpacks to {total:,} bytes, more than the {MAX_ARCHIVE_BYTES:,} allowed"
+        )
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, display: str) -> bytes:
+    with archive.open(name) as stream:
+        data = stream.read(MAX_ARCHIVE_BYTES + 1)  # the declared size may lie
+    if len(data) > MAX_ARCHIVE_BYTES:
+        raise SourceError(f"{display}: {name} unpacks to more than {MAX_ARCHIVE_BYTES:,} bytes")
+    return data
 
 
 def _zip_member(path: Path, names: list[str], wanted: str | None) -> str:
@@ -324,13 +454,39 @@ def _zip_member(path: Path, names: list[str], wanted: str | None) -> str:
     if len(data) == 1:
         return data[0]
     if not data:
-        raise SourceError(f"{path.name} holds no file of a supported format")
+        shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+        hint = (
+            "; a shapefile's .shp is missing"
+            if any(n.lower().endswith((".dbf", ".shx")) for n in names)
+            else ""
+        )
+        raise SourceError(
+            f"{path.name} holds no file of a supported format ({shown or 'it is empty'}){hint}"
+        )
     raise SourceError(
         f"{path.name} holds {len(data)} datasets ({', '.join(data)}): name one as source.layer"
     )
 
 
 def _read_plain(path: Path, source: Source) -> RawLayer:
+    return _read_gdal(str(path), path.name, source, [path])
+
+
+def _read_geopackage(path: Path, source: Source) -> RawLayer:
+    """SQLite reports a cut file as 'database disk image is malformed': say what happened."""
+    with open(path, "rb") as handle:
+        head = handle.read(100)
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        raise SourceError(f"{path.name} is not a GeoPackage (no SQLite header): corrupt?")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")  # valid when bytes 92-96 match the counter
+    declared, actual = page_size * pages, path.stat().st_size
+    if head[24:28] == head[92:96] and actual < declared:
+        raise SourceError(
+            f"{path.name} is truncated: its header says {declared:,} bytes, the file has "
+            f"{actual:,} (an interrupted copy or download?)"
+        )
     return _read_gdal(str(path), path.name, source, [path])
 
 
@@ -343,9 +499,17 @@ def _read_gml(path: Path, source: Source) -> RawLayer:
 def _read_geojson(path: Path, source: Source) -> RawLayer:
     try:
         raw = _read_gdal(str(path), path.name, source, [path])
-    except pyogrio.errors.DataSourceError:
-        # A .json holding newline-delimited features is a GeoJSON text sequence.
-        raw = _read_gdal(f"GeoJSONSeq:{path}", path.name, source, [path])
+    except pyogrio.errors.DataSourceError as err:
+        # A .json holding newline-delimited features is a GeoJSON text sequence. Anything
+        # else (cut short, a number GDAL cannot parse) reads as an empty sequence: refuse it.
+        try:
+            raw = _read_gdal(f"GeoJSONSeq:{path}", path.name, source, [path])
+        except pyogrio.errors.DataSourceError:
+            raw = None
+        if raw is None or not len(raw.frame):
+            raise SourceError(
+                f"{path.name} is not valid GeoJSON (cut short or corrupt?): {_first_line(err)}"
+            ) from None
     _geojson_crs(raw)
     return raw
 
@@ -377,11 +541,12 @@ def _read_kml(path: Path, source: Source) -> RawLayer:
 def _read_kmz(path: Path, source: Source) -> RawLayer:
     try:
         with zipfile.ZipFile(path) as archive:
+            _check_archive(archive, path.name)
             kmls = [n for n in archive.namelist() if n.lower().endswith(".kml")]
             if not kmls:
                 raise SourceError(f"{path.name} holds no .kml document")
             name = "doc.kml" if "doc.kml" in kmls else kmls[0]
-            data = archive.read(name)
+            data = _read_member(archive, name, path.name)
     except zipfile.BadZipFile:
         raise SourceError(f"{path.name} is not a valid KMZ (zip) archive") from None
     return _parse_kml(data, path.name, source, [path])
@@ -696,7 +861,7 @@ def _first_line(err: BaseException) -> str:
 _READERS: dict[str, Callable[[Path, Source], RawLayer]] = {
     "shapefile": _read_shapefile,
     "zip": _read_zip,
-    "geopackage": _read_plain,
+    "geopackage": _read_geopackage,
     "flatgeobuf": _read_plain,
     "gml": _read_gml,
     "geojson": _read_geojson,
