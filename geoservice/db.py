@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import select
 import time
 from importlib import resources
@@ -35,12 +36,34 @@ SCHEMA_FILES = ("schema.sql", "catalogue.sql")  # in order
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:
+    """Create or update our schema, unless it is already the one these SQL files make.
+
+    The DDL runs only when the files changed: run on every load, it took locks on the
+    catalogue tables that could deadlock with another load publishing at the same moment."""
     folder = resources.files("geoservice").joinpath("sql")
+    texts = [folder.joinpath(name).read_text() for name in SCHEMA_FILES]
+    digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:32]
+    if _schema_digest(conn) == digest:
+        return
     with conn.transaction():
         # Serialise concurrent first-time set-ups (two CLI commands at once).
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('geoservice.schema'))")
-        for name in SCHEMA_FILES:
-            conn.execute(folder.joinpath(name).read_text())
+        if _schema_digest(conn) == digest:
+            return  # another process has just done it
+        for text in texts:
+            conn.execute(text)
+        conn.execute("CREATE TABLE IF NOT EXISTS geoservice.schema_version (digest text)")
+        conn.execute("DELETE FROM geoservice.schema_version")
+        conn.execute("INSERT INTO geoservice.schema_version VALUES (%s)", (digest,))
+
+
+def _schema_digest(conn: psycopg.Connection) -> str | None:
+    if not conn.execute("SELECT to_regclass('geoservice.schema_version') IS NOT NULL").fetchone()[
+        0
+    ]:
+        return None
+    row = conn.execute("SELECT digest FROM geoservice.schema_version").fetchone()
+    return row[0] if row else None
 
 
 def _first_line(err: BaseException) -> str:
