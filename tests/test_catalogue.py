@@ -177,3 +177,13 @@ def test_owslib_records_client(live_server):
     ordered = catalogue.collection_items("catalogue", sortby=("featureCount", "desc"), limit=3)
     counts = [f["properties"]["featureCount"] for f in ordered["features"]]
     assert counts == sorted(counts, reverse=True)
+
+
+@pytest.mark.parametrize("offset", ["+00:00", "-20:40", "+23:59"])
+def test_any_rfc3339_offset_is_understood(client, offset):
+    # PostgreSQL reads UTC offsets up to 15:59 only: the instant is passed on in UTC.
+    everything = ids(search(client, limit=1000))
+    assert (
+        ids(search(client, updatedAfter=f"1990-01-01T00:00:00{offset}", limit=1000)) == everything
+    )
+    assert not ids(search(client, updatedAfter=f"9999-12-30T17:54:23{offset}", limit=1000))

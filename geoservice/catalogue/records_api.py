@@ -225,10 +225,13 @@ def _instant(value: str | None, name: str) -> str | None:
     if value in (None, "", ".."):
         return None
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        # In UTC: PostgreSQL reads offsets up to 15:59 only, Python's up to 23:59.
+        if instant.tzinfo is not None:
+            instant = instant.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise BadRequest(f"{name}: '{value}' is not an RFC 3339 date or date-time") from None
-    return value
+    return instant.isoformat() if instant.tzinfo is not None else value
 
 
 def interval(value: str | None) -> tuple[str | None, str | None] | None:
