@@ -403,10 +403,10 @@ def _search_catalogue(settings: Settings, version: int, viewer: Viewer) -> Respo
     body = request.get_data() if request.method == "POST" else b""
     search = catalogue_api.parse(params, body)
     search.viewer = viewer
+    lang = _language()
     with db.shared_pool(settings.dsn).connection() as conn:
-        result = catalogue_search.run(conn, search, version)
-    text = catalogue_api.collection_document(result, search, params, settings.base_url, _language())
-    return Response(text, 200, {"Content-Type": GEOJSON, "Content-Language": _language()})
+        text = catalogue_api.search_document(conn, search, params, settings.base_url, lang, version)
+    return Response(text, 200, {"Content-Type": GEOJSON, "Content-Language": lang})
 
 
 def _one_record(settings: Settings, record_id: str, viewer: Viewer) -> Response:

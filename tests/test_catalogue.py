@@ -187,3 +187,40 @@ def test_any_rfc3339_offset_is_understood(client, offset):
         ids(search(client, updatedAfter=f"1990-01-01T00:00:00{offset}", limit=1000)) == everything
     )
     assert not ids(search(client, updatedAfter=f"9999-12-30T17:54:23{offset}", limit=1000))
+
+
+def test_a_republished_or_removed_record_shows_at_once(client, settings):
+    """Records' JSON and relevance orders are kept between requests: never stale."""
+    source = str(PROJECT_ROOT / "data" / "demo" / "municipalities.geojson")
+
+    def publish(word: str) -> None:
+        title = {"el": f"Δοκιμή zebracache {word}", "en": f"Probe zebracache {word}"}
+        descriptor = {"id": "cache-probe", "title": title, "source": {"path": source}}
+        load(settings, parse_descriptor({**descriptor, "identifier": "cartodb_id"}))
+
+    def titles() -> list[str]:
+        body = search(client, q="zebracache", lang="en")
+        return [f["properties"]["title"] for f in body["features"]]
+
+    try:
+        publish("first")
+        assert titles() == ["Probe zebracache first"]
+        assert titles() == ["Probe zebracache first"]  # now from what was kept
+        publish("second")
+        assert titles() == ["Probe zebracache second"]
+    finally:
+        with db.connect(settings, autocommit=True) as conn:
+            remove_collection(conn, "cache-probe")
+    assert titles() == []
+
+
+@pytest.mark.parametrize("q", ["θεσσαλονίκη", "greece,thessaloniki,stations"])
+def test_paging_through_a_ranked_search_shows_each_record_once(client, q):
+    matched = search(client, q=q, limit=1)["numberMatched"]
+    assert matched > 2
+    seen = [
+        f["id"]
+        for offset in range(matched)
+        for f in search(client, q=q, limit=1, offset=offset)["features"]
+    ]
+    assert len(seen) == len(set(seen)) == matched

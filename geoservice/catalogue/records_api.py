@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import psycopg
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice import query_params
+from geoservice.catalogue import search as catalogue_search
 from geoservice.catalogue.search import QUERYABLES, Result, Search
 from geoservice.errors import BadRequest
 
@@ -180,9 +182,63 @@ def record(entry: dict[str, Any], base_url: str, lang: str = "el") -> dict[str, 
     }
 
 
+def search_document(
+    conn: psycopg.Connection,
+    search: Search,
+    params: dict[str, str],
+    base_url: str,
+    lang: str,
+    version: int | None = None,
+) -> str:
+    """The items document of a search, as collection_document() writes it.
+
+    Each record's JSON is kept per row version (search.find), language and base URL, so a
+    page whose records are all known reads only their ids from the database: no entry is
+    decoded, turned into a record and encoded again."""
+    page = catalogue_search.find(conn, search, version)
+    database = catalogue_search.database(conn)
+    texts: dict[str, str] = {}
+    for record_id, row_version in page.rows:
+        text = _RECORDS.get((database, record_id, row_version, lang, base_url))
+        if text is not None:
+            texts[record_id] = text
+    missing = [record_id for record_id, _ in page.rows if record_id not in texts]
+    if missing:
+        for record_id, row_version, entry in catalogue_search.entries(conn, missing, search.viewer):
+            text = _json(record(entry, base_url, lang))
+            texts[record_id] = text
+            if len(_RECORDS) >= RECORDS_KEPT:
+                _RECORDS.clear()  # simple bound, as search._AGGREGATES
+            _RECORDS[(database, record_id, row_version, lang, base_url)] = text
+    # A record removed between the two statements is left out (the next request counts it).
+    features = [texts[record_id] for record_id, _ in page.rows if record_id in texts]
+    return _document(features, page.matched, page.facets, search, params, base_url)
+
+
+_RECORDS: dict[tuple, str] = {}  # (database, id, row version, lang, base URL) -> record JSON
+RECORDS_KEPT = 2_000
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def collection_document(
     result: Result, search: Search, params: dict[str, str], base_url: str, lang: str
 ) -> str:
+    features = [_json(record(e, base_url, lang)) for e in result.entries]
+    return _document(features, result.matched, result.facets, search, params, base_url)
+
+
+def _document(
+    features: list[str],
+    matched: int,
+    facets: dict[str, dict[str, int]] | None,
+    search: Search,
+    params: dict[str, str],
+    base_url: str,
+) -> str:
+    """The FeatureCollection around the records' JSON texts (spliced in, not re-encoded)."""
     items_url = f"{base_url}/collections/{CATALOGUE_ID}/items"
     keep = {k: v for k, v in params.items() if k not in ("offset", "f")}
     links = [
@@ -193,8 +249,8 @@ def collection_document(
         {"rel": "collection", "type": "application/json",
          "href": f"{base_url}/collections/{CATALOGUE_ID}"},
     ]  # fmt: skip
-    returned = len(result.entries)
-    if search.offset + returned < result.matched:
+    returned = len(features)
+    if search.offset + returned < matched:
         links.append(
             {"rel": "next", "type": "application/geo+json",
              "href": f"{items_url}?{urlencode({**keep, 'offset': search.offset + search.limit})}"}
@@ -205,17 +261,16 @@ def collection_document(
             {"rel": "prev", "type": "application/geo+json",
              "href": f"{items_url}?{urlencode({**keep, 'offset': previous})}"}
         )  # fmt: skip
-    document: dict[str, Any] = {
-        "type": "FeatureCollection",
-        "features": [record(e, base_url, lang) for e in result.entries],
-        "numberMatched": result.matched,
+    rest: dict[str, Any] = {
+        "numberMatched": matched,
         "numberReturned": returned,
         "links": links,
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    if result.facets is not None:
-        document["facets"] = result.facets
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    if facets is not None:
+        rest["facets"] = facets
+    # {"type":"FeatureCollection","features":[...],"numberMatched":...}
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]," + _json(rest)[1:]
 
 
 # -- parameters ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ accent- and case-insensitively. Every parameter we accept changes the result or 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import psycopg
@@ -75,6 +75,13 @@ class Search:
 @dataclass
 class Result:
     entries: list[dict[str, Any]]
+    matched: int
+    facets: dict[str, dict[str, int]] | None
+
+
+@dataclass
+class Page:
+    rows: list[tuple[str, str]]  # (id, row version) in the search's order
     matched: int
     facets: dict[str, dict[str, int]] | None
 
@@ -164,31 +171,114 @@ def run(conn: psycopg.Connection, search: Search, version: int | None = None) ->
     only when a collection is published or removed: with the catalogue `version` given, they
     are remembered per filter until it changes. The page itself is always read.
     """
+    clause = _clause(conn, search)
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(_page(search, clause, sql.SQL("r.entry"))).fetchall()
+        matched, facets = _aggregates(cur, search, clause, _key(conn, clause, version))
+    return Result([r["entry"] for r in rows], matched, facets)
+
+
+def find(conn: psycopg.Connection, search: Search, version: int | None = None) -> Page:
+    """run() without the entries: the page's ids, each with its row's version (PostgreSQL's
+    xmin, new whenever the record is written), so that a caller that keeps what it made of an
+    entry (records_api keeps each record's JSON) reads only the entries it does not have.
+
+    A search ordered by relevance ranks every match (ts_rank_cd over all candidates) to find
+    any page. Like the count, that order depends only on the filter and the catalogue's
+    content: with `version` given, the first RANKED ids are remembered per filter, and a page
+    within them only re-reads its own rows (still through the whole filter, the viewer's rule
+    included, so a record that stopped matching or became hidden is left out)."""
+    clause = _clause(conn, search)
+    key = _key(conn, clause, version)
+    columns = sql.SQL("r.id, r.xmin::text AS row_version")
+    with conn.cursor(row_factory=dict_row) as cur:
+        if key is not None and _ranked(search) and search.offset + search.limit <= RANKED:
+            first = replace(search, limit=RANKED, offset=0)
+            ranked = _remembered(
+                key,
+                "ranked",
+                lambda: [r["id"] for r in cur.execute(_page(first, clause, sql.SQL("r.id")))],
+            )
+            ids = ranked[search.offset : search.offset + search.limit]
+            position = {record_id: i for i, record_id in enumerate(ids)}
+            rows = (
+                cur.execute(
+                    sql.SQL("SELECT {} FROM geoservice.records r {} AND r.id = ANY({})").format(
+                        columns, clause, sql.Literal(ids)
+                    )
+                ).fetchall()
+                if ids
+                else []
+            )
+            rows.sort(key=lambda r: position[r["id"]])
+        else:
+            rows = cur.execute(_page(search, clause, columns)).fetchall()
+        matched, facets = _aggregates(cur, search, clause, key)
+    return Page([(r["id"], r["row_version"]) for r in rows], matched, facets)
+
+
+def entries(
+    conn: psycopg.Connection, ids: list[str], viewer: Viewer
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(id, row version, entry) of these records, those the viewer may see."""
+    allowed = viewer.sql_condition("r") or sql.SQL("true")
+    return conn.execute(
+        sql.SQL(
+            "SELECT r.id, r.xmin::text, r.entry FROM geoservice.records r "
+            "WHERE r.id = ANY({}) AND {}"
+        ).format(sql.Literal(ids), allowed)
+    ).fetchall()
+
+
+def database(conn: psycopg.Connection) -> tuple:
+    """Which database this connection is to (host, port, name): what the catalogue version
+    and the row versions are versions of. Cheap: conn.info.dsn re-parses the conninfo."""
+    pgconn = conn.pgconn
+    return (pgconn.host, pgconn.port, pgconn.db)
+
+
+def _clause(conn: psycopg.Connection, search: Search) -> sql.SQL:
+    """The WHERE clause, rendered once: the page, the count and the cache key share it."""
     where = conditions(search)
-    clause = sql.SQL("WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL("")
-    rank = (
-        sql.SQL("ts_rank_cd(r.search, {})").format(text_query(search.q))
-        if search.q
-        else sql.SQL("0")
-    )
-    order = _order(search)
-    statement = sql.SQL(
-        "SELECT r.entry FROM geoservice.records r {where} "
+    if not where:
+        return sql.SQL("")
+    return sql.SQL((sql.SQL("WHERE ") + sql.SQL(" AND ").join(where)).as_string(conn))
+
+
+def _page(search: Search, clause: sql.Composable, columns: sql.Composable) -> sql.Composable:
+    order = _order(search)  # (refuses what is not sortable)
+    if _ranked(search):
+        rank = sql.SQL("ts_rank_cd(r.search, {})").format(text_query(search.q))
+        # r.id last: records of equal rank and title (there are many) keep one order, so
+        # pages neither repeat nor skip any of them.
+        order = sql.SQL("{} DESC, r.title_el, r.id").format(rank)
+    return sql.SQL(
+        "SELECT {columns} FROM geoservice.records r {where} "
         "ORDER BY {order} LIMIT {limit} OFFSET {offset}"
     ).format(
+        columns=columns,
         where=clause,
-        order=order
-        if search.sortby or not search.q
-        else sql.SQL("{} DESC, r.title_el").format(rank),
+        order=order,
         limit=sql.Literal(search.limit),
         offset=sql.Literal(search.offset),
     )
-    with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(statement).fetchall()
-        key = (conn.info.dsn, version, clause.as_string(conn)) if version is not None else None
-        matched = _remembered(key, "count", lambda: _count(cur, clause))
-        facets = _remembered(key, "facets", lambda: _facets(cur, clause)) if search.facets else None
-    return Result([r["entry"] for r in rows], matched, facets)
+
+
+def _ranked(search: Search) -> bool:
+    return bool(search.q) and not search.sortby
+
+
+def _key(conn: psycopg.Connection, clause: sql.SQL, version: int | None) -> tuple | None:
+    """What remembered aggregates are kept under (None: the version is unknown, keep none)."""
+    return (database(conn), version, clause.as_string(conn)) if version is not None else None
+
+
+def _aggregates(
+    cur: psycopg.Cursor, search: Search, clause: sql.SQL, key: tuple | None
+) -> tuple[int, dict[str, dict[str, int]] | None]:
+    matched = _remembered(key, "count", lambda: _count(cur, clause))
+    facets = _remembered(key, "facets", lambda: _facets(cur, clause)) if search.facets else None
+    return matched, facets
 
 
 def one_entry(conn: psycopg.Connection, record_id: str, viewer: Viewer) -> dict[str, Any]:
@@ -215,17 +305,20 @@ def visible_entries(conn: psycopg.Connection, viewer: Viewer) -> list[dict[str, 
 
 _AGGREGATES: dict[tuple, Any] = {}
 AGGREGATES_KEPT = 1_000
+RANKED = 200  # ids of a relevance-ordered search remembered per filter: 20 pages of 10
 
 
 def _remembered(key: tuple | None, kind: str, compute: Any) -> Any:
     if key is None:
         return compute()
     full = (*key, kind)
-    if full not in _AGGREGATES:
+    value = _AGGREGATES.get(full)
+    if value is None:
+        value = compute()
         if len(_AGGREGATES) >= AGGREGATES_KEPT:
             _AGGREGATES.clear()  # simple bound; entries of old versions go too
-        _AGGREGATES[full] = compute()
-    return _AGGREGATES[full]
+        _AGGREGATES[full] = value  # (another thread may clear it: we answer with our own)
+    return value
 
 
 def _count(cur: psycopg.Cursor, clause: sql.Composable) -> int:
