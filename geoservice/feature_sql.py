@@ -8,7 +8,7 @@ literals escaped by psycopg; CQL2 goes through geoservice.cql.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -337,6 +337,8 @@ def parse_time(text: str) -> datetime | date:
     try:
         if len(text) == 10:
             return date.fromisoformat(text)
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # In UTC: PostgreSQL reads offsets up to 15:59 only, RFC 3339 allows up to 23:59.
+        return instant.astimezone(UTC) if instant.tzinfo is not None else instant
+    except (ValueError, OverflowError):
         raise BadRequest(f"'{text}' is not an RFC 3339 date-time") from None
