@@ -22,6 +22,7 @@ from geoservice.errors import BadRequest, DatabaseError, GeoserviceError, NotFou
 from geoservice.feature_sql import Layer, Query
 
 COUNT_CAP = 100_000
+COUNTS_KEPT = 1_000  # filters whose count a store remembers
 STREAM_BATCH = 5_000
 
 
@@ -46,6 +47,7 @@ class FeatureStore:
     def __init__(self, dsn: str):
         self.dsn = dsn
         self._statements: dict[tuple, str] = {}
+        self._counts: dict[str, Matched] = {}  # count statement -> its answer
 
     def page(
         self, layer: Layer, query: Query, limit: int, offset: int = 0, after: Any = None
@@ -60,12 +62,24 @@ class FeatureStore:
         if not query.filtered and layer.feature_count is not None:
             return Matched(int(layer.feature_count), True)
         with self._connection() as conn:
-            capped = _run(conn, layer.count(query, cap=COUNT_CAP)).fetchone()[0]
+            statement = layer.count(query, cap=COUNT_CAP).as_string(conn)
+            # Tables change only through loads, and a load makes a new store: a filter's
+            # count is counted once per store (a web map asks the same page again and again).
+            known = self._counts.get(statement)
+            if known is not None:
+                return known
+            capped = _run(conn, sql.SQL(statement)).fetchone()[0]
             if capped <= COUNT_CAP:
-                return Matched(int(capped), True)
-            plan = _run(conn, sql.SQL("EXPLAIN (FORMAT JSON) ") + layer.count(query)).fetchone()[0]
-        estimate = _plan_rows(plan)
-        return Matched(max(estimate, COUNT_CAP + 1), False)
+                matched = Matched(int(capped), True)
+            else:
+                explain = sql.SQL("EXPLAIN (FORMAT JSON) ") + layer.count(query)
+                matched = Matched(
+                    max(_plan_rows(_run(conn, explain).fetchone()[0]), COUNT_CAP + 1), False
+                )
+        if len(self._counts) >= COUNTS_KEPT:
+            self._counts.clear()  # a simple bound
+        self._counts[statement] = matched
+        return matched
 
     def one(self, layer: Layer, identifier: str, query: Query) -> str:
         key = layer.key(identifier, missing=NotFound)

@@ -401,3 +401,27 @@ def test_an_unreachable_database_is_a_503_with_retry_after():
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_filtered_count_is_new_after_a_reload(settings, client):
+    """Counts of a filter are remembered until the layer is loaded again, not longer."""
+    from geoservice import db
+    from loaders.descriptor import parse_descriptor
+    from loaders.pipeline import load
+    from loaders.writer import remove_collection
+
+    def publish(path) -> None:
+        load(settings, parse_descriptor({"id": "count-probe", "title": "t", "source": path}))
+
+    def matched(**params) -> int:
+        return items(client, "count-probe", bbox="19,34,30,42", **params)["numberMatched"]
+
+    try:
+        publish({"path": str(PROJECT_ROOT / "data" / "demo" / "municipalities.geojson")})
+        assert matched() == matched(limit=1) == 11
+        nomoi = PROJECT_ROOT / "data/demo/nomoi/nomoi_okxe.shp"
+        publish({"path": str(nomoi), "encoding": "cp1253"})
+        assert matched() == 55
+    finally:
+        with db.connect(settings, autocommit=True) as conn:
+            remove_collection(conn, "count-probe")

@@ -334,7 +334,9 @@ def test_declared_filter_fields_are_indexed(settings, shared_data):
                 "WHERE schemaname = 'data' AND tablename = 'indexed'"
             )
         ]
-    assert any("(name_gr)" in d for d in definitions) and any("(pop)" in d for d in definitions)
+    # (field, key): a filtered page in key order reads one range of the index
+    assert any("(name_gr, fid)" in d for d in definitions)
+    assert any("(pop, fid)" in d for d in definitions)
     unknown = parse_descriptor(
         {"id": "indexed", "title": "x", "source": {"path": str(path)},
          "fields": {"index": ["NO_SUCH"]}}
