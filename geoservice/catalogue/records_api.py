@@ -17,7 +17,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice import query_params
 from geoservice.catalogue import search as catalogue_search
-from geoservice.catalogue.search import QUERYABLES, Result, Search
+from geoservice.catalogue.search import QUERYABLES, Search
 from geoservice.errors import BadRequest
 
 CATALOGUE_ID = "catalogue"
@@ -190,7 +190,7 @@ def search_document(
     lang: str,
     version: int | None = None,
 ) -> str:
-    """The items document of a search, as collection_document() writes it.
+    """The items document of a search (OGC API Records, GeoJSON).
 
     Each record's JSON is kept per row version (search.find), language and base URL, so a
     page whose records are all known reads only their ids from the database: no entry is
@@ -221,13 +221,6 @@ RECORDS_KEPT = 2_000
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def collection_document(
-    result: Result, search: Search, params: dict[str, str], base_url: str, lang: str
-) -> str:
-    features = [_json(record(e, base_url, lang)) for e in result.entries]
-    return _document(features, result.matched, result.facets, search, params, base_url)
 
 
 def _document(

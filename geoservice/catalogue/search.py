@@ -221,12 +221,11 @@ def entries(
     conn: psycopg.Connection, ids: list[str], viewer: Viewer
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """(id, row version, entry) of these records, those the viewer may see."""
-    allowed = viewer.sql_condition("r") or sql.SQL("true")
     return conn.execute(
         sql.SQL(
             "SELECT r.id, r.xmin::text, r.entry FROM geoservice.records r "
             "WHERE r.id = ANY({}) AND {}"
-        ).format(sql.Literal(ids), allowed)
+        ).format(sql.Literal(ids), _visible(viewer))
     ).fetchall()
 
 
@@ -283,24 +282,25 @@ def _aggregates(
 
 def one_entry(conn: psycopg.Connection, record_id: str, viewer: Viewer) -> dict[str, Any]:
     """One record's entry; a record the viewer may not see does not exist for them."""
-    allowed = viewer.sql_condition("r") or sql.SQL("true")
-    row = conn.execute(
-        sql.SQL("SELECT r.entry FROM geoservice.records r WHERE r.id = {} AND {}").format(
-            sql.Literal(record_id), allowed
-        )
-    ).fetchone()
-    if row is None:
+    found = entries(conn, [record_id], viewer)
+    if not found:
         raise NotFound(f"no record '{record_id}' in the catalogue")
-    return row[0]
+    return found[0][2]
 
 
 def visible_entries(conn: psycopg.Connection, viewer: Viewer) -> list[dict[str, Any]]:
     """Every record the viewer may see (for whole-catalogue exports)."""
-    allowed = viewer.sql_condition("r") or sql.SQL("true")
     rows = conn.execute(
-        sql.SQL("SELECT r.entry FROM geoservice.records r WHERE {} ORDER BY r.id").format(allowed)
+        sql.SQL("SELECT r.entry FROM geoservice.records r WHERE {} ORDER BY r.id").format(
+            _visible(viewer)
+        )
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def _visible(viewer: Viewer) -> sql.Composable:
+    """The viewer's access rule over `r` (geoservice.access), `true` for admins."""
+    return viewer.sql_condition("r") or sql.SQL("true")
 
 
 _AGGREGATES: dict[tuple, Any] = {}
