@@ -137,7 +137,8 @@ def _published_count(settings: Settings, descriptor: Descriptor) -> int | None:
     with db.connect(settings) as conn:
         try:
             row = conn.execute(
-                "SELECT feature_count, descriptor, page_anchors IS NOT NULL "
+                "SELECT feature_count, descriptor, "
+                "page_anchors IS NOT NULL AND mean_vertices IS NOT NULL "
                 "FROM geoservice.collections WHERE id = %s",
                 (descriptor.id,),
             ).fetchone()

@@ -254,8 +254,8 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
             params = request.args.to_dict()
             body = request.get_data() if request.method == "POST" else b""
             parsed = parse_items_request(found[1], params, body)
-            text, headers = items_response(found[1], parsed, params, settings.base_url)
-            return Response(text, 200, headers)
+            parts, headers = items_response(found[1], parsed, params, settings.base_url)
+            return Response(parts, 200, headers)  # a list: Werkzeug sets Content-Length
         return geojson_type(
             run(itemtypes_api.get_collection_items, collection_id, body_as_filter=True)
         )
@@ -265,10 +265,10 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         if collection_id == CATALOGUE_ID and _wants_geojson():
             return _one_record(settings, item_id, viewer())
         if found := fast_path(collection_id):
-            text, headers = item_response(
+            body, headers = item_response(
                 found[1], item_id, request.args.to_dict(), settings.base_url
             )
-            return Response(text, 200, headers)
+            return Response(body, 200, headers)
         return geojson_type(run(itemtypes_api.get_collection_item, collection_id, item_id))
 
     @app.get("/collections/catalogue/dcat")

@@ -522,8 +522,10 @@ def _run_server(settings: Settings, workers: int) -> None:
 
         def load(self):  # type: ignore[override]
             # Imported in each worker, not in the master: the master stays small.
+            from geoservice import heap
             from geoservice.app import create_app
 
+            heap.bound()
             return create_app(settings)
 
     Server().run()

@@ -51,7 +51,7 @@ CRS = {
 
 def response(
     collection: Collection, params: dict[str, str]
-) -> tuple[Iterator[bytes | str], dict[str, str]]:
+) -> tuple[Iterator[bytes], dict[str, str]]:
     """The file for `format` (default geojson) in `crs` (4326 or 2100), optional `bbox`."""
     name = (params.get("format") or "geojson").lower()
     fmt = FORMATS.get(name) if name in OFFERED else None
@@ -97,9 +97,9 @@ def _crs_code(value: str | None) -> str:
     return text.rstrip("/").rsplit("/", 1)[-1].removeprefix("EPSG:")
 
 
-def _convert(chunks: Iterator[str], folder: Path, name: str, fmt: Format, epsg: int) -> Path:
+def _convert(chunks: Iterator[bytes], folder: Path, name: str, fmt: Format, epsg: int) -> Path:
     source = folder / "features.geojson"
-    with open(source, "w", encoding="utf-8") as out:
+    with open(source, "wb") as out:
         for chunk in chunks:
             out.write(chunk)
     target = folder / (name if fmt.driver == "ESRI Shapefile" else f"{name}.{fmt.extension}")

@@ -46,10 +46,10 @@ class ItemLane:
             collection = self.state.current().collections.get(match[1])
             if collection is None:  # the catalogue, a hidden or an unknown collection
                 return None
-            text, headers = item_response(collection, match[2], {}, self.base_url())
+            body, headers = item_response(collection, match[2], {}, self.base_url())
         except (GeoserviceError, OSError, ValueError):
             return None  # Flask says what is wrong
-        return text.encode(), [
+        return body, [
             *headers.items(),
             *http_policy.BASE_HEADERS,
             ("Vary", http_policy.VARY),

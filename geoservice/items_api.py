@@ -107,12 +107,13 @@ def parse_items_request(
 
 def items_response(
     collection: Collection, request: ItemsRequest, params: dict[str, str], base_url: str
-) -> tuple[str, dict[str, str]]:
-    """The FeatureCollection text and its headers."""
+) -> tuple[list[bytes], dict[str, str]]:
+    """The FeatureCollection, as parts to send in turn (the features are PostgreSQL's bytes,
+    never copied into one body), and its headers."""
     store, layer = collection.store, collection.layer
     matched = store.matched(layer, request.query)
     if request.hits_only:
-        features, returned, last_key = "[]", 0, None
+        features, returned, last_key = b"[]", 0, None
     else:
         page = store.page(layer, request.query, request.limit, request.offset, request.cursor)
         features, returned, last_key = page.features_json, page.returned, page.last_key
@@ -126,17 +127,17 @@ def items_response(
     if not matched.exact:
         envelope["numberMatchedEstimated"] = True  # a planner estimate: more than COUNT_CAP
     tail = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
-    body = '{"type":"FeatureCollection","features":' + features + "," + tail[1:]
+    parts = [b'{"type":"FeatureCollection","features":', features, b"," + tail[1:].encode()]
     headers = {
         "Content-Type": "application/geo+json",
         "Content-Crs": f"<{request.crs_uri}>",
     }
-    return body, headers
+    return parts, headers
 
 
 def item_response(
     collection: Collection, item_id: str, params: dict[str, str], base_url: str
-) -> tuple[str, dict[str, str]]:
+) -> tuple[bytes, dict[str, str]]:
     """One feature; its links are spliced onto the JSON PostgreSQL wrote."""
     crs_uri = _offered_crs(params.get("crs"), collection)
     query = Query(output=output_crs(None if crs_uri == CRS84 else crs_uri))
@@ -148,14 +149,15 @@ def item_response(
         {"rel": "collection", "type": "application/json",
          "href": f"{base_url}/collections/{collection.id}"},
     ]  # fmt: skip
-    text = feature.rstrip()[:-1] + ',"links":' + json.dumps(links, separators=(",", ":")) + "}"
-    return text, {"Content-Type": "application/geo+json", "Content-Crs": f"<{crs_uri}>"}
+    links_json = json.dumps(links, separators=(",", ":"))
+    body = feature.rstrip()[:-1] + b',"links":' + links_json.encode() + b"}"
+    return body, {"Content-Type": "application/geo+json", "Content-Crs": f"<{crs_uri}>"}
 
 
 def download_response(
     collection: Collection, params: dict[str, str]
-) -> tuple[Iterator[str], dict[str, str]]:
-    """Every matching feature as one GeoJSON document, streamed in bounded memory."""
+) -> tuple[Iterator[bytes], dict[str, str]]:
+    """Every matching feature as one GeoJSON document (UTF-8), streamed in bounded memory."""
     request = parse_items_request(collection, {**params, "limit": "1"})
     rows = collection.store.stream(collection.layer, request.query)
     # Run the query before the 200 goes out: a value the database refuses (a property value
@@ -163,18 +165,18 @@ def download_response(
     head = next(rows, None)
     rows = itertools.chain([] if head is None else [head], rows)
 
-    def chunks() -> Iterator[str]:
-        yield '{"type":"FeatureCollection","features":['
-        batch: list[str] = []
+    def chunks() -> Iterator[bytes]:
+        yield b'{"type":"FeatureCollection","features":['
+        batch: list[bytes] = []
         first = True
         for text in rows:
             batch.append(text)
             if len(batch) == DOWNLOAD_BATCH:
-                yield ("" if first else ",") + ",".join(batch)
+                yield (b"" if first else b",") + b",".join(batch)
                 batch, first = [], False
         if batch:
-            yield ("" if first else ",") + ",".join(batch)
-        yield "]}"
+            yield (b"" if first else b",") + b",".join(batch)
+        yield b"]}"
 
     headers = {
         "Content-Type": "application/geo+json",

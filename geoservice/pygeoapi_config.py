@@ -135,6 +135,7 @@ def collection_resource(settings: Settings, record: CollectionRecord) -> dict[st
                 "feature_count": record.feature_count,
                 "geojson_column": record.geojson_column,
                 "page_anchors": record.page_anchors,
+                "mean_vertices": record.mean_vertices,
             }
         ],
     }

@@ -42,6 +42,7 @@ class CollectionRecord:
     updated_at: datetime
     geojson_column: str | None = None  # CRS84 GeoJSON of each geometry, precomputed at load
     page_anchors: list[Any] | None = None  # every 1000th key, in key order
+    mean_vertices: float | None = None  # vertices per feature
 
     @property
     def qualified_table(self) -> tuple[str, str]:
@@ -54,7 +55,7 @@ class CollectionRecord:
 _COLUMNS = (
     "id, table_name, descriptor, fields, id_field, geometry_type, has_z, source_crs, source_srid, "
     "bbox, source_bbox, temporal_field, temporal_extent, feature_count, updated_at, "
-    "geojson_column, page_anchors"
+    "geojson_column, page_anchors, mean_vertices"
 )
 
 

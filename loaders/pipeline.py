@@ -129,6 +129,7 @@ def _write(
         "temporal_extent": writer.temporal_extent(conn, table, temporal_column),
         "feature_count": count,
         "geojson_column": geojson_column,
+        "mean_vertices": writer.mean_vertices(layer),
         "page_anchors": writer.page_anchors(conn, table, key),
     }
     steps.stage("publishing")

@@ -84,7 +84,7 @@ def create_staging(
             sql.Identifier(GEOMETRY_COLUMN), sql.SQL(_geometry_typmod(layer))
         )
     )
-    geojson = GEOJSON_COLUMN if _heavy(layer) else None
+    geojson = GEOJSON_COLUMN if mean_vertices(layer) >= HEAVY_VERTICES else None
     if geojson:
         # Serialising big geometries is most of the cost of serving them: do it once, here
         # (PostgreSQL computes the column during COPY), and keep it uncompressed (EXTERNAL)
@@ -105,11 +105,12 @@ def create_staging(
     return key, geojson
 
 
-def _heavy(layer: PreparedLayer) -> bool:
+def mean_vertices(layer: PreparedLayer) -> float:
+    """Vertices per feature: how the layer is stored (HEAVY_VERTICES) and paged (the server)."""
     geoms = np.asarray(layer.frame.geometry.values)
     if len(geoms) == 0:
-        return False
-    return float(shapely.get_num_coordinates(geoms).mean()) >= HEAVY_VERTICES
+        return 0.0
+    return float(shapely.get_num_coordinates(geoms).mean())
 
 
 def copy_rows(

@@ -22,7 +22,7 @@ def test_every_batch_is_written(tmp_path, monkeypatch, fmt):
         }
         for i in range(10)
     ]
-    chunks = iter([json.dumps({"type": "FeatureCollection", "features": features})])
+    chunks = iter([json.dumps({"type": "FeatureCollection", "features": features}).encode()])
     path = downloads._convert(chunks, tmp_path, "layer", downloads.FORMATS[fmt], 2100)
     if fmt == "shp":
         with zipfile.ZipFile(path) as zipped:
@@ -36,6 +36,6 @@ def test_every_batch_is_written(tmp_path, monkeypatch, fmt):
 
 
 def test_an_empty_layer_is_an_empty_file(tmp_path):
-    chunks = iter(['{"type":"FeatureCollection","features":[]}'])
+    chunks = iter([b'{"type":"FeatureCollection","features":[]}'])
     path = downloads._convert(chunks, tmp_path, "layer", downloads.FORMATS["gpkg"], 4326)
     assert len(pyogrio.read_dataframe(path)) == 0

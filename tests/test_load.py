@@ -354,3 +354,25 @@ def test_heavy_geometries_get_their_geojson_precomputed(settings, demo_collectio
         ).fetchone()[0]
     assert polygons.geojson_column == "geom_json" and points.geojson_column is None
     assert same
+
+
+def test_big_features_are_paged_a_row_each_with_the_same_page(settings, demo_collections):
+    from geoservice.feature_sql import BIG_FEATURE_VERTICES, Layer, Query
+    from geoservice.feature_store import FeatureStore
+    from geoservice.pygeoapi_config import collection_resource
+
+    with db.connect(settings) as conn:
+        prefectures = registry.get_collection(conn, "prefectures")
+        points = registry.get_collection(conn, "settlements")
+    assert prefectures.mean_vertices >= BIG_FEATURE_VERTICES > points.mean_vertices
+    provider = collection_resource(settings, prefectures)["providers"][0]
+    big = Layer.from_provider(provider)
+    small = Layer.from_provider({**provider, "mean_vertices": None})
+    assert big.row_per_feature and not small.row_per_feature
+    store = FeatureStore(settings.dsn)
+    pages = [(Query(), 10, 0), (Query(), 100, 50), (Query(bbox=[0, 0, 1, 1]), 5, 0)]
+    for query, limit, offset in pages:
+        one_row, row_each = (store.page(layer, query, limit, offset) for layer in (small, big))
+        assert (row_each.returned, row_each.last_key) == (one_row.returned, one_row.last_key)
+        assert json.loads(row_each.features_json) == json.loads(one_row.features_json)
+    assert store.page(big, Query(), 10, 0).returned == 10

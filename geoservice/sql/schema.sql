@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS geoservice.collections (
 ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS geojson_column text;
 -- Every 1000th key in key order, for deep pages without OFFSET scans.
 ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS page_anchors jsonb;
+-- Vertices per feature, measured at load: the server pages big features one row each.
+ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS mean_vertices real;
 
 -- Bumped by every publish/removal: a running server compares it to rebuild its configuration.
 CREATE SEQUENCE IF NOT EXISTS geoservice.catalogue_version;
