@@ -510,22 +510,6 @@ def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
 
 
 def _run_server(settings: Settings, workers: int) -> None:
-    from gunicorn.app.base import BaseApplication
+    from geoservice import serving
 
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{settings.host}:{settings.port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", 4)
-            self.cfg.set("timeout", 120)
-            self.cfg.set("accesslog", None)
-
-        def load(self):  # type: ignore[override]
-            # Imported in each worker, not in the master: the master stays small.
-            from geoservice import heap
-            from geoservice.app import create_app
-
-            heap.bound()
-            return create_app(settings)
-
-    Server().run()
+    serving.run(settings, workers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,10 +63,12 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
             steps.stage("reading")
             raw = read_source(descriptor)
             steps.stage("checking")
-            layer = prepare(raw, descriptor)
-            personal.protect(layer, descriptor, settings)  # may refuse: nothing written yet
-            checksum = _checksum(raw.source_files)
-            report = _write(conn, descriptor, layer, table, load_id, steps)
+            with ThreadPoolExecutor(1) as thread:  # hashing releases the GIL: it overlaps
+                checksum_done = thread.submit(_checksum, raw.source_files)
+                layer = prepare(raw, descriptor)
+                personal.protect(layer, descriptor, settings)  # may refuse: nothing written
+                checksum = checksum_done.result()
+            report = _write(settings, conn, descriptor, layer, table, load_id, steps)
         except BaseException as err:
             _fail(conn, load_id, table, err, started)
             if isinstance(err, GeoserviceError):
@@ -95,6 +98,7 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
 
 
 def _write(
+    settings: Settings,
     conn: psycopg.Connection,
     descriptor: Descriptor,
     layer: PreparedLayer,
@@ -110,9 +114,10 @@ def _write(
     temporal_column = _temporal_column(descriptor, layer)
     by_source_name = {f.original: f.name for f in layer.fields}
     indexed = [by_source_name[n] for n in descriptor.fields.index]
-    writer.finish_staging(
-        conn, table, key, indexed + ([temporal_column] if temporal_column else [])
-    )
+    with db.connect(settings, autocommit=True) as helper:
+        writer.finish_staging(
+            conn, helper, table, key, indexed + ([temporal_column] if temporal_column else [])
+        )
     bbox = writer.staging_extent(conn, table)
     record = {
         "id": descriptor.id,
@@ -130,7 +135,7 @@ def _write(
         "feature_count": count,
         "geojson_column": geojson_column,
         "mean_vertices": writer.mean_vertices(layer),
-        "page_anchors": writer.page_anchors(conn, table, key),
+        "page_anchors": writer.page_anchors(conn, table, key, layer),
     }
     steps.stage("publishing")
     writer.swap_in(conn, table, descriptor.id, record)

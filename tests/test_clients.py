@@ -81,3 +81,19 @@ def test_qgis_reads_the_greek_grid_layer_in_pages(live_server, qgis):
     layer = qgis_open(live_server, "prefectures", page_size=20)
     assert layer["valid"] and layer["feature_count"] == 55 and layer["features_read"] == 55
     assert sum("offset=" in url for url in layer["requests"]) >= 2  # followed next links
+
+
+def test_the_date_header_follows_the_clock(live_server):
+    """The served Date header is cached per second (geoservice.serving): it must still move."""
+    import email.utils
+    import time
+    import urllib.request
+
+    def served_date() -> float:
+        with urllib.request.urlopen(live_server + "/?f=json", timeout=10) as response:
+            return email.utils.parsedate_to_datetime(response.headers["Date"]).timestamp()
+
+    first = served_date()
+    assert abs(first - time.time()) < 5
+    time.sleep(2.1)
+    assert served_date() - first >= 2
