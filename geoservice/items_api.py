@@ -9,6 +9,7 @@ HTML and JSON-LD stay with pygeoapi (app.py decides).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Iterator
@@ -326,14 +327,18 @@ def _with_filter(query: Query, params: dict[str, str], body: bytes) -> Query:
     if language not in (None, "cql2-text", "cql-text", "cql2-json", "cql-json"):
         raise BadRequest("filter-lang must be cql2-text or cql2-json")
     try:
-        if language in ("cql2-json", "cql-json"):
-            ast = parse_cql2_json(json.loads(text))
-        else:
-            ast = parse_cql2_text(text)
+        ast = _parsed_filter(text, language in ("cql2-json", "cql-json"))
     except Exception as err:  # pygeofilter raises many kinds  # noqa: BLE001
         raise BadRequest(f"filter is not valid {language or 'cql2-text'}: {_short(err)}") from None
     srid, flip = _filter_crs(params.get("filter-crs"))
     return replace(query, filter=ast, filter_srid=srid, filter_flip=flip)
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed_filter(text: str, is_json: bool) -> Any:
+    """A web map sends the same filter with every pan: pygeofilter's parser (lark) costs more
+    than the rest of the request, so each text is parsed once (its AST is only read)."""
+    return parse_cql2_json(json.loads(text)) if is_json else parse_cql2_text(text)
 
 
 def _filter_crs(crs_uri: str | None) -> tuple[int, bool]:
