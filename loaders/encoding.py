@@ -219,11 +219,10 @@ def check_lossy_text(frame: pd.DataFrame, allow: bool, source: str) -> list[str]
     damaged_values = replaced = total = 0
     example = ""
     for column in _text_columns(frame):
-        values = _texts(frame[column])
-        total += len(values)
+        texts = _texts(frame[column])
+        total += len(texts)
         # Only a value holding a '?' can be damaged: find those in one pass in Arrow's C++.
-        marked = pc.match_substring(pa.array(values, type=pa.string()), "?")
-        values = values[marked.to_numpy(zero_copy_only=False)]
+        values = pd.Series(texts.filter(pc.match_substring(texts, "?")).to_pylist(), dtype=object)
         if values.empty:
             continue
         hits = values.str.count(_DAMAGE)
@@ -247,15 +246,13 @@ def check_lossy_text(frame: pd.DataFrame, allow: bool, source: str) -> list[str]
     return [message + "; published anyway because source.allow_lossy_text is true"]
 
 
-def _texts(column: pd.Series) -> pd.Series:
-    """The column's text values (no missing ones, no other objects), as str."""
+def _texts(column: pd.Series) -> pa.Array:
+    """The column's text values (no missing ones, no other objects), as Arrow strings."""
     values = column.dropna()
-    if values.dtype == object:
-        try:
-            pa.array(values, type=pa.string())  # all text: the common case, checked in C++
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            values = values[values.map(lambda v: isinstance(v, str))]
-    return values.astype(str)
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)  # all text: the common case
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array([v for v in values if isinstance(v, str)], type=pa.string())
 
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:

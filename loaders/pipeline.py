@@ -108,7 +108,8 @@ def _write(
 ) -> LoadReport:
     steps.stage("writing", total=len(layer.frame))
     with conn.transaction():
-        key, geojson_column = writer.create_staging(conn, table, layer)
+        vertices = writer.mean_vertices(layer)
+        key, geojson_column = writer.create_staging(conn, table, layer, vertices)
         count = writer.copy_rows(conn, table, layer, progress=steps.advance)
     steps.stage("indexing")
     temporal_column = _temporal_column(descriptor, layer)
@@ -134,7 +135,7 @@ def _write(
         "temporal_extent": writer.temporal_extent(conn, table, temporal_column),
         "feature_count": count,
         "geojson_column": geojson_column,
-        "mean_vertices": writer.mean_vertices(layer),
+        "mean_vertices": vertices,
         "page_anchors": writer.page_anchors(conn, table, key, layer),
     }
     steps.stage("publishing")

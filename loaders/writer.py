@@ -74,7 +74,7 @@ def staging_name(collection_id: str, load_id: int) -> str:
 
 
 def create_staging(
-    conn: psycopg.Connection, table: str, layer: PreparedLayer
+    conn: psycopg.Connection, table: str, layer: PreparedLayer, vertices: float
 ) -> tuple[str, str | None]:
     """Create the staging table; returns the key column and the precomputed GeoJSON column."""
     key = layer.id_field or GENERATED_ID
@@ -86,7 +86,7 @@ def create_staging(
             sql.Identifier(GEOMETRY_COLUMN), sql.SQL(_geometry_typmod(layer))
         )
     )
-    geojson = GEOJSON_COLUMN if mean_vertices(layer) >= HEAVY_VERTICES else None
+    geojson = GEOJSON_COLUMN if vertices >= HEAVY_VERTICES else None  # vertices per feature
     if geojson:
         # Serialising big geometries is most of the cost of serving them: do it once, here
         # (PostgreSQL computes the column during COPY), and keep it uncompressed (EXTERNAL)

@@ -84,7 +84,7 @@ def test_page_anchors_sorted_here_are_postgresql_s(settings, tmp_path):
         writer.drop_leftover_staging(conn, "anchors-test")
         try:
             with conn.transaction():
-                key, _ = writer.create_staging(conn, table, layer)
+                key, _ = writer.create_staging(conn, table, layer, writer.mean_vertices(layer))
                 writer.copy_rows(conn, table, layer)
             here = writer.page_anchors(conn, table, key, layer, step=7)
             # The same layer with its key as text: the anchors come from PostgreSQL.
