@@ -2,18 +2,27 @@
 
 resolve_crs(source_crs, override, hint="") -> (pyproj.CRS, label, srid)
   label is "EPSG:2100", "OGC:CRS84" or the WKT when no authority code matches.
+to_wgs84(crs) -> a function projecting an (n, 2|3) coordinate array to lon/lat.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
-from pyproj import CRS
+import numpy as np
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from geoservice.errors import CRSError
 
 CRS84 = CRS.from_user_input("OGC:CRS84")
+# From this many coordinates a projection is split across the CPUs: PROJ releases the GIL
+# and pyproj gives each thread its own transformer (the 224,590 vertices of the prefectures
+# from EPSG:2100: 78 ms on one core, 45 ms on two).
+PARALLEL_COORDINATES = 50_000
 # Below this pyproj match confidence we fall back on our own table of national grids.
 MIN_CONFIDENCE = 70
 
@@ -103,3 +112,30 @@ def _match_tm_grid(crs: CRS) -> int | None:
 def is_wgs84_lonlat(crs: CRS) -> bool:
     """True when coordinates need no reprojection to EPSG:4326 (lon/lat order aside)."""
     return crs.equals(CRS84) or crs.equals(CRS.from_epsg(4326), ignore_axis_order=True)
+
+
+def to_wgs84(crs: CRS) -> Callable[[np.ndarray], np.ndarray]:
+    """A projection of (n, 2) or (n, 3) coordinates from `crs` to EPSG:4326 lon/lat(/h)."""
+    transformer = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+    def project(coords: np.ndarray) -> np.ndarray:
+        out = np.empty_like(coords, dtype=np.float64)
+
+        def part(rows: slice) -> None:
+            for axis, values in enumerate(transformer.transform(*coords[rows].T)):
+                out[rows, axis] = values
+
+        workers = min(os.cpu_count() or 1, max(1, len(coords) // PARALLEL_COORDINATES))
+        if workers == 1:
+            part(slice(None))
+            return out
+        edges = np.linspace(0, len(coords), workers + 1).astype(int)
+        slices = [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+        with ThreadPoolExecutor(workers - 1) as pool:
+            others = [pool.submit(part, rows) for rows in slices[1:]]
+            part(slices[0])
+            for done in others:
+                done.result()
+        return out
+
+    return project

@@ -21,10 +21,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
 from geoservice.errors import ConfigError, CRSError, GeometryError, LoadError
-from loaders.crs import is_wgs84_lonlat, resolve_crs
+from loaders.crs import is_wgs84_lonlat, resolve_crs, to_wgs84
 from loaders.descriptor import Descriptor, FieldType
 from loaders.model import FieldInfo, PreparedLayer
 from loaders.readers import RawLayer
@@ -325,12 +325,7 @@ def _check_coordinates(geoms: np.ndarray, crs: CRS, label: str) -> None:
 def _to_wgs84(geoms: np.ndarray, crs: CRS, has_z: bool, label: str) -> np.ndarray:
     if is_wgs84_lonlat(crs) or not len(geoms):
         return geoms
-    transformer = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-
-    def project(coords: np.ndarray) -> np.ndarray:
-        return np.column_stack(transformer.transform(*coords.T))
-
-    out = shapely.transform(geoms, project, include_z=has_z)
+    out = shapely.transform(geoms, to_wgs84(crs), include_z=has_z)
 
     def off_globe(lonlat: np.ndarray) -> np.ndarray:
         return ~np.isfinite(lonlat).all(axis=1) | (np.abs(lonlat) > [180.5, 90.5]).any(axis=1)

@@ -40,7 +40,8 @@ GENERATED_ID = "fid"  # the key column when the source names no identifier
 GEOMETRY_COLUMN = "geom"
 GEOJSON_COLUMN = "geom_json"
 HEAVY_VERTICES = 8  # mean vertices per feature from which the GeoJSON is precomputed
-CHUNK_ROWS = 50_000
+CHUNK_VERTICES = 50_000  # per COPY chunk: memory stays bounded, PostgreSQL parses one while
+# the next is made (a point counts one, so do null geometries)
 
 Progress = Callable[[int], None]
 
@@ -98,12 +99,19 @@ def create_staging(
         )
     ident = sql.Identifier(STAGING_SCHEMA, table)
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, sql.SQL(", ").join(columns)))
-    if geojson:
-        conn.execute(
-            sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET STORAGE EXTERNAL").format(
-                ident, sql.Identifier(geojson)
-            )
+    # Geometries past ~2 kB go out of line uncompressed: pglz gains next to nothing on
+    # coordinates (the 55 prefectures took as much space) but tries on every one (half of
+    # COPY's time there).
+    external = [GEOMETRY_COLUMN] + ([geojson] if geojson else [])
+    conn.execute(
+        sql.SQL("ALTER TABLE {} {}").format(
+            ident,
+            sql.SQL(", ").join(
+                sql.SQL("ALTER COLUMN {} SET STORAGE EXTERNAL").format(sql.Identifier(c))
+                for c in external
+            ),
         )
+    )
     return key, geojson
 
 
@@ -294,11 +302,9 @@ def _csv_chunks(layer: PreparedLayer) -> Iterator[tuple[memoryview, int]]:
     exactly how COPY's csv format tells NULL from ''.
     """
     frame = layer.frame
-    total = len(frame)
     geometry = np.asarray(frame.geometry.values)
     options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    for start in range(0, total, CHUNK_ROWS):
-        stop = min(start + CHUNK_ROWS, total)
+    for start, stop in _chunks(geometry):
         columns: dict[str, pa.Array] = {}
         if not layer.id_field:
             columns[GENERATED_ID] = pa.array(np.arange(start + 1, stop + 1, dtype=np.int64))
@@ -308,6 +314,15 @@ def _csv_chunks(layer: PreparedLayer) -> Iterator[tuple[memoryview, int]]:
         buffer = pa.BufferOutputStream()
         pacsv.write_csv(pa.table(columns), buffer, options)
         yield memoryview(buffer.getvalue()), stop - start
+
+
+def _chunks(geoms: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(start, stop) rows of about CHUNK_VERTICES vertices: a chunk ends with the feature
+    that crosses the mark."""
+    weights = np.maximum(shapely.get_num_coordinates(geoms), 1)
+    chunk = (np.cumsum(weights) - weights) // CHUNK_VERTICES  # by where each row starts
+    bounds = [0, *(np.flatnonzero(np.diff(chunk)) + 1).tolist(), len(geoms)]
+    return zip(bounds[:-1], bounds[1:], strict=True) if len(geoms) else iter(())
 
 
 _HEX = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)  # byte -> 2

@@ -397,3 +397,16 @@ def test_declared_types_survive_nulls(tmp_path: Path) -> None:
     first = layer.frame.iloc[0]
     assert str(first["day"]) == "2020-01-02" and bool(first["flag"]) and int(first["n"]) == 5
     assert layer.frame["day"].iloc[1] is None
+
+
+def test_projection_split_across_threads_is_the_serial_one(monkeypatch) -> None:
+    from pyproj import Transformer
+
+    from loaders import crs as crs_module
+
+    rng = np.random.default_rng(3)
+    coords = np.column_stack([rng.uniform(1e5, 9e5, 1001), rng.uniform(3.8e6, 4.6e6, 1001)])
+    serial = np.column_stack(Transformer.from_crs(2100, 4326, always_xy=True).transform(*coords.T))
+    monkeypatch.setattr(crs_module, "PARALLEL_COORDINATES", 100)  # 1001 rows: all CPUs
+    monkeypatch.setattr(crs_module.os, "cpu_count", lambda: 3)  # uneven parts, 2 threads
+    assert np.array_equal(crs_module.to_wgs84(CRS.from_epsg(2100))(coords), serial)

@@ -97,3 +97,30 @@ def test_page_anchors_sorted_here_are_postgresql_s(settings, tmp_path):
         finally:
             writer.drop_leftover_staging(conn, "anchors-test")
     assert here == sql_order == sorted(int(i) for i in ids)[::7]
+
+
+def test_copy_chunks_cover_every_row_once_by_vertices(monkeypatch):
+    monkeypatch.setattr(writer, "CHUNK_VERTICES", 100)
+    sizes = [1, 1, 40, 70, 250, 5, 5, 99, 1, 1]  # a feature bigger than a chunk among them
+    geoms = np.array(
+        [shapely.LineString([(i, 0) for i in range(max(n, 2))]) if n > 1 else None for n in sizes],
+        dtype=object,
+    )
+    weights = np.maximum(shapely.get_num_coordinates(geoms), 1)
+    chunks = list(writer._chunks(geoms))
+    assert [a for a, _ in chunks] == [0] + [b for _, b in chunks[:-1]] and chunks[-1][1] == 10
+    for start, stop in chunks:  # each chunk ends with the feature that crosses the mark
+        assert weights[start : stop - 1].sum() < 100 or stop - start == 1
+    assert len(chunks) > 1 and list(writer._chunks(geoms[:0])) == []
+
+
+def test_published_geometries_are_stored_uncompressed(settings, demo_collections):
+    with db.connect(settings) as conn:
+        rows = conn.execute(
+            "SELECT c.id, a.attstorage, (SELECT count(*) FROM geoservice.collections) "
+            "FROM geoservice.collections c JOIN pg_attribute a "
+            "ON a.attrelid = format('data.%I', c.table_name)::regclass "
+            "AND a.attname IN ('geom', c.geojson_column)"
+        ).fetchall()
+    assert rows and {r[1] for r in rows} == {"e"}, rows  # e: EXTERNAL, m: the default MAIN
+    assert len({r[0] for r in rows}) == rows[0][2]  # every collection's geometry
