@@ -16,6 +16,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -101,11 +102,16 @@ def prepare(raw: RawLayer, descriptor: Descriptor) -> PreparedLayer:
     geoms, nulls = _null_geometries(geoms, warnings)
     _check_finite(geoms)
     geoms, has_z = _clean_z(geoms, warnings)
-    geoms, repaired = _repair(geoms, warnings)
-    geoms, geometry_type = _unify_types(geoms, raw.geometry_type, warnings)
-    source_bbox = _bbox(geoms)
     _check_coordinates(geoms, crs, label)
-    geoms = _to_wgs84(geoms, crs, has_z, label)
+    with ThreadPoolExecutor(1) as thread:  # GEOS and PROJ release the GIL: validity is
+        validity = thread.submit(shapely.is_valid, geoms)  # checked while projecting
+        projected = _to_wgs84(geoms, crs, has_z, label)
+        geoms, fixed = _repair(geoms, validity.result(), warnings)
+    if fixed.any():  # the repaired ones, projected again
+        projected = projected.copy()
+        projected[fixed] = _to_wgs84(geoms[fixed], crs, has_z, label)
+    source_bbox = _bbox(geoms)
+    geoms, geometry_type = _unify_types(projected, raw.geometry_type, warnings)
     fields, columns = _schema(raw, descriptor)
     data = {f.name: values for f, values in zip(fields, columns, strict=True)}
     frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
@@ -124,7 +130,7 @@ def prepare(raw: RawLayer, descriptor: Descriptor) -> PreparedLayer:
         encoding=raw.encoding,
         encoding_confidence=raw.encoding_confidence,
         null_geometries=nulls,
-        repaired_geometries=repaired,
+        repaired_geometries=int(fixed.sum()),
         warnings=warnings,
     )
 
@@ -160,10 +166,10 @@ def _bad_coordinates(
     geoms: np.ndarray, test: Callable[[np.ndarray], np.ndarray]
 ) -> tuple[int, int, np.ndarray] | None:
     """(features with a coordinate failing `test`, the first's index, that x/y) or None."""
+    if not test(shapely.get_coordinates(geoms)).any():
+        return None  # the usual case, without the index (which costs twice the coordinates)
     coords, index = shapely.get_coordinates(geoms, return_index=True)
     bad = test(coords)
-    if not bad.any():
-        return None
     first = int(np.argmax(bad))
     return len(np.unique(index[bad])), int(index[first]), coords[first]
 
@@ -212,12 +218,14 @@ def _clean_z(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray, bool]:
     return geoms, True
 
 
-def _repair(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray, int]:
-    present = ~shapely.is_missing(geoms)
-    invalid = present & ~shapely.is_valid(geoms)
+def _repair(
+    geoms: np.ndarray, valid: np.ndarray, warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """make_valid where shapely.is_valid said no; returns the geometries and which changed."""
+    invalid = ~shapely.is_missing(geoms) & ~valid
     count = int(invalid.sum())
     if not count:
-        return geoms, 0
+        return geoms, invalid
     geoms = geoms.copy()
     before = shapely.get_type_id(geoms[invalid])
     fixed = shapely.make_valid(geoms[invalid])
@@ -231,7 +239,7 @@ def _repair(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray, int]:
     if lost:
         message += f"; {lost} collapsed to nothing of their type and are now null"
     warnings.append(message)
-    return geoms, count
+    return geoms, invalid
 
 
 def _keep_family(geom: shapely.Geometry, family: str | None) -> shapely.Geometry | None:

@@ -225,6 +225,25 @@ def test_bowtie_repaired_and_counted() -> None:
     assert layer.frame.geometry.iloc[0].area == pytest.approx(2.0)
 
 
+def test_bowtie_in_greek_grid_repaired_then_projected() -> None:
+    # Validity is checked while the layer is projected: the repaired geometry is projected anew.
+    x, y = 400_000, 4_500_000
+    bowtie = shapely.Polygon([(x, y), (x + 2000, y + 2000), (x + 2000, y), (x, y + 2000), (x, y)])
+    layer = run(frame_of([bowtie, shapely.box(x, y, x + 10, y + 10)], crs="EPSG:2100"))
+    expected = shapely.transform(
+        shapely.make_valid(bowtie), lambda a: np.column_stack(_greek_grid_to_wgs84(*a.T))
+    )
+    assert layer.repaired_geometries == 1 and shapely.is_valid(layer.frame.geometry.values).all()
+    assert layer.frame.geometry.iloc[0].normalize().equals_exact(expected.normalize(), 1e-12)
+    assert layer.source_bbox == [x, y, x + 2000, y + 2000]
+
+
+def _greek_grid_to_wgs84(x: np.ndarray, y: np.ndarray) -> tuple:
+    from pyproj import Transformer
+
+    return Transformer.from_crs(2100, 4326, always_xy=True).transform(x, y)
+
+
 def test_repair_keeps_polygon_family() -> None:
     # A polygon with a dangling spike: make_valid gives polygon + line; we keep the polygon.
     spike = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4), (0, 0), (-3, -3), (0, 0)])
