@@ -40,7 +40,7 @@ from geoservice.catalogue import search as catalogue_search
 from geoservice.catalogue.model import Entry
 from geoservice.catalogue.records_api import CATALOGUE_ID
 from geoservice.errors import Forbidden, GeoserviceError, NotFound
-from geoservice.item_lane import ItemLane
+from geoservice.feature_lane import FeatureLane, wants_geojson
 from geoservice.items_api import (
     Collection,
     download_response,
@@ -362,22 +362,13 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     from geoservice.portal import blueprint as portal_blueprint
 
     app.register_blueprint(portal_blueprint)
-    # Single public features by id skip Flask's machinery (geoservice/item_lane.py).
-    app.wsgi_app = ItemLane(app.wsgi_app, state, lambda: settings.base_url)  # type: ignore[method-assign]
+    # Public GeoJSON features, pages and by id, skip Flask's machinery (feature_lane.py).
+    app.wsgi_app = FeatureLane(app.wsgi_app, state, lambda: settings.base_url)  # type: ignore[method-assign]
     return app
 
 
-JSON_TYPES = ["application/geo+json", "application/json"]
-OTHER_TYPES = ["text/html", "application/ld+json"]
-
-
 def _wants_geojson() -> bool:
-    """f=json, or an Accept header that prefers JSON (QGIS: geo+json; OWSLib: */*)."""
-    fmt = request.args.get("f")
-    if fmt is not None:
-        return fmt.lower() in ("json", "geojson")
-    best = request.accept_mimetypes.best_match(JSON_TYPES + OTHER_TYPES, default=JSON_TYPES[0])
-    return best in JSON_TYPES or best is None
+    return wants_geojson(request.args, request.accept_mimetypes)
 
 
 def _dcat(entries: list[Entry], base_url: str) -> Response:

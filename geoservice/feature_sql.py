@@ -24,6 +24,7 @@ ANCHOR_STEP = 1_000  # the loader notes every ANCHOR_STEP-th key (see page_ancho
 # From this many vertices per feature a page comes a row per feature. Measured: at 20 (the
 # bench polygons) one row was 10% faster, at 4,000 (the prefectures) a row each twice as fast.
 BIG_FEATURE_VERTICES = 200
+FEATURE_SHAPES_KEPT = 64  # per layer: feature expressions kept rendered (see Layer.feature)
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ class Layer:
         # 55 prefectures took 24 ms instead of 10), and libpq keeps each connection's buffer
         # at the largest row it ever read. Small ones in one row: it saves per-row costs.
         self.row_per_feature = (mean_vertices or 0) >= BIG_FEATURE_VERTICES
+        self._features: dict[tuple, sql.SQL] = {}
 
     @classmethod
     def from_provider(cls, provider_def: dict[str, Any]) -> Layer:
@@ -165,7 +167,18 @@ class Layer:
         """One row's GeoJSON Feature as text.
 
         Text, not json: concatenating text saves PostgreSQL re-parsing every geometry (and a
-        precomputed geometry is only read)."""
+        precomputed geometry is only read). Composed once per shape of output and kept as
+        text: rendering it was most of the Python time spent on a page's statement."""
+        properties = None if query.properties is None else tuple(query.properties)
+        shape = (alias, properties, query.skip_geometry, query.output)
+        text = self._features.get(shape)
+        if text is None:
+            text = sql.SQL(self._feature(query, alias).as_string(None))
+            if len(self._features) < FEATURE_SHAPES_KEPT:  # `properties` is the client's choice
+                self._features[shape] = text
+        return text
+
+    def _feature(self, query: Query, alias: str) -> sql.Composable:
         names = [
             f["name"]
             for f in self.fields
