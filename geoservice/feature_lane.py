@@ -24,6 +24,9 @@ from geoservice.items_api import item_response, items_response, parse_items_requ
 FEATURES_PATH = re.compile(r"/collections/([A-Za-z0-9_.-]+)/items(?:/([A-Za-z0-9_.~-]+)/?)?")
 JSON_TYPES = ["application/geo+json", "application/json"]
 OTHER_TYPES = ["text/html", "application/ld+json"]
+# Accept headers that want GeoJSON whatever else is offered: no parsing needed for them.
+PLAIN_ACCEPTS = {"", "*/*", "application/geo+json", "application/json",
+                 "application/geo+json, application/json"}  # fmt: skip
 
 
 def wants_geojson(args: MultiDict, accept: MIMEAccept) -> bool:
@@ -54,13 +57,16 @@ class FeatureLane:
         match = FEATURES_PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None:
             return None
-        request = Request(environ)  # werkzeug's, as Flask's: the same parameters
-        args = request.args
-        if not wants_geojson(args, request.accept_mimetypes):
-            return None
-        params = args.to_dict()
-        if any("\x00" in text for pair in params.items() for text in pair):
-            return None  # Flask refuses it
+        if not environ.get("QUERY_STRING") and environ.get("HTTP_ACCEPT", "") in PLAIN_ACCEPTS:
+            params: dict[str, str] = {}  # GDAL, OWSLib, QGIS asking for one feature
+        else:
+            request = Request(environ)  # werkzeug's, as Flask's: the same parameters
+            args = request.args
+            if not wants_geojson(args, request.accept_mimetypes):
+                return None
+            params = args.to_dict()
+            if any("\x00" in text for pair in params.items() for text in pair):
+                return None  # Flask refuses it
         try:
             collection = self.state.current().collections.get(match[1])
             if collection is None:  # the catalogue, a hidden or an unknown collection

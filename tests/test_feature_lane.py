@@ -4,8 +4,11 @@ routes do, and leaves every other request to them."""
 from __future__ import annotations
 
 import pytest
+from werkzeug.datastructures import MIMEAccept, MultiDict
+from werkzeug.http import parse_accept_header
 from werkzeug.test import Client
 
+from geoservice import feature_lane
 from geoservice.app import create_app
 from geoservice.feature_lane import FeatureLane
 
@@ -110,3 +113,9 @@ def test_a_post_goes_to_flask(apps):
         "/collections/municipalities/items", json=body, content_type="application/query-cql-json"
     )
     assert calls == ["/collections/municipalities/items"] and response.status_code == 200
+
+
+@pytest.mark.parametrize("accept", sorted(feature_lane.PLAIN_ACCEPTS))
+def test_the_accepts_read_without_parsing_do_want_geojson(accept):
+    parsed = parse_accept_header(accept, MIMEAccept)
+    assert feature_lane.wants_geojson(MultiDict(), parsed)
