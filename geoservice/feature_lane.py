@@ -24,9 +24,12 @@ from geoservice.items_api import item_response, items_response, parse_items_requ
 FEATURES_PATH = re.compile(r"/collections/([A-Za-z0-9_.-]+)/items(?:/([A-Za-z0-9_.~-]+)/?)?")
 JSON_TYPES = ["application/geo+json", "application/json"]
 OTHER_TYPES = ["text/html", "application/ld+json"]
-# Accept headers that want GeoJSON whatever else is offered: no parsing needed for them.
+# Accept headers that can only mean GeoJSON here (what GDAL, OWSLib and QGIS send, or
+# none): read as they are, without werkzeug's parsing.
 PLAIN_ACCEPTS = {"", "*/*", "application/geo+json", "application/json",
                  "application/geo+json, application/json"}  # fmt: skip
+# What http_policy.apply adds to an anonymous caller's GeoJSON without an Origin.
+LANE_HEADERS = (*http_policy.BASE_HEADERS, ("Vary", http_policy.VARY))
 
 
 def wants_geojson(args: MultiDict, accept: MIMEAccept) -> bool:
@@ -58,7 +61,7 @@ class FeatureLane:
         if match is None:
             return None
         if not environ.get("QUERY_STRING") and environ.get("HTTP_ACCEPT", "") in PLAIN_ACCEPTS:
-            params: dict[str, str] = {}  # GDAL, OWSLib, QGIS asking for one feature
+            params: dict[str, str] = {}  # the commonest request: nothing to parse
         else:
             request = Request(environ)  # werkzeug's, as Flask's: the same parameters
             args = request.args
@@ -78,10 +81,6 @@ class FeatureLane:
             return items_response(collection, parsed, params, self.base_url())
         except Exception:  # noqa: BLE001 (a client's mistake or ours: Flask answers it as always)
             return None
-
-
-# What http_policy.apply adds to an anonymous caller's GeoJSON without an Origin.
-LANE_HEADERS = (*http_policy.BASE_HEADERS, ("Vary", http_policy.VARY))
 
 
 def _plain(environ: dict) -> bool:

@@ -90,8 +90,7 @@ def create_staging(
     geojson = GEOJSON_COLUMN if vertices >= HEAVY_VERTICES else None  # vertices per feature
     if geojson:
         # Serialising big geometries is most of the cost of serving them: do it once, here
-        # (PostgreSQL computes the column during COPY), and keep it uncompressed (EXTERNAL)
-        # so serving reads it without decompressing.
+        # (PostgreSQL computes the column during COPY).
         columns.append(
             sql.SQL("{} text GENERATED ALWAYS AS (ST_AsGeoJSON({}, 7, 0)) STORED").format(
                 sql.Identifier(geojson), sql.Identifier(GEOMETRY_COLUMN)
@@ -99,9 +98,9 @@ def create_staging(
         )
     ident = sql.Identifier(STAGING_SCHEMA, table)
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, sql.SQL(", ").join(columns)))
-    # Geometries past ~2 kB go out of line uncompressed: pglz gains next to nothing on
+    # Values past ~2 kB go out of line uncompressed: pglz gains next to nothing on
     # coordinates (the 55 prefectures took as much space) but tries on every one (half of
-    # COPY's time there).
+    # COPY's time there), and serving reads the GeoJSON without decompressing it.
     external = [GEOMETRY_COLUMN] + ([geojson] if geojson else [])
     conn.execute(
         sql.SQL("ALTER TABLE {} {}").format(
