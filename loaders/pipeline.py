@@ -6,6 +6,7 @@ message says why; the failed attempt is recorded too.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -52,7 +53,9 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
     steps = steps or Steps()
     started = time.monotonic()
     source = descriptor.source_path
-    with db.connect(settings, autocommit=True) as conn:
+    # The file is read (GDAL releases the GIL) while the database is made ready.
+    with ThreadPoolExecutor(1) as reading, db.connect(settings, autocommit=True) as conn:
+        read = reading.submit(read_source, descriptor)
         db.ensure_schema(conn)
         writer.lock_collection(conn, descriptor.id)
         _close_interrupted_loads(conn, descriptor.id)
@@ -61,7 +64,7 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
         try:
             writer.drop_leftover_staging(conn, descriptor.id)
             steps.stage("reading")
-            raw = read_source(descriptor)
+            raw = read.result()
             steps.stage("checking")
             with ThreadPoolExecutor(1) as thread:  # hashing releases the GIL: it overlaps
                 checksum_done = thread.submit(_checksum, raw.source_files)
@@ -115,10 +118,10 @@ def _write(
     temporal_column = _temporal_column(descriptor, layer)
     by_source_name = {f.original: f.name for f in layer.fields}
     indexed = [by_source_name[n] for n in descriptor.fields.index]
-    with db.connect(settings, autocommit=True) as helper:
-        writer.finish_staging(
-            conn, helper, table, key, indexed + ([temporal_column] if temporal_column else [])
-        )
+    indexed += [temporal_column] if temporal_column else []
+    big = count >= writer.PARALLEL_INDEX_ROWS
+    with db.connect(settings, autocommit=True) if big else contextlib.nullcontext() as helper:
+        writer.finish_staging(conn, table, key, indexed, helper)
     bbox = writer.staging_extent(conn, table)
     record = {
         "id": descriptor.id,

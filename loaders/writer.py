@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import shapely
 from psycopg import sql
 
@@ -25,6 +24,7 @@ from geoservice import registry
 from geoservice.catalogue import index as catalogue
 from geoservice.feature_sql import ANCHOR_STEP
 from geoservice.registry import DATA_SCHEMA, STAGING_SCHEMA
+from loaders import copy_binary
 from loaders.model import PreparedLayer
 
 PG_TYPES = {
@@ -40,6 +40,7 @@ GENERATED_ID = "fid"  # the key column when the source names no identifier
 GEOMETRY_COLUMN = "geom"
 GEOJSON_COLUMN = "geom_json"
 HEAVY_VERTICES = 8  # mean vertices per feature from which the GeoJSON is precomputed
+PARALLEL_INDEX_ROWS = 100_000  # from here the key and spatial indexes are built at once
 CHUNK_VERTICES = 50_000  # per COPY chunk: memory stays bounded, PostgreSQL parses one while
 # the next is made (a point counts one, so do null geometries)
 
@@ -132,47 +133,52 @@ def copy_rows(
     names.append(GEOMETRY_COLUMN)
     # FREEZE (the table was created in this transaction) writes the rows frozen and marks
     # the pages all-visible: no VACUUM later, and paging by key can use index-only scans.
-    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT csv, FREEZE true)").format(
+    statement = sql.SQL("COPY {} ({}) FROM STDIN WITH (FORMAT binary, FREEZE true)").format(
         sql.Identifier(STAGING_SCHEMA, table),
         sql.SQL(", ").join(map(sql.Identifier, names)),
     )
     written = 0
+    datetimes = [f.name for f in layer.fields if f.type == "datetime"]
+    instants = {name: _utc_instants(conn, layer.frame[name]) for name in datetimes}
     with conn.cursor() as cur, cur.copy(statement) as copy:
-        for chunk, rows in _csv_chunks(layer):
+        copy.write(copy_binary.SIGNATURE)
+        for chunk, rows in _binary_chunks(layer, instants):
             copy.write(chunk)
             written += rows
             if progress:
                 progress(rows)
+        copy.write(copy_binary.TRAILER)
     return written
 
 
 def finish_staging(
     conn: psycopg.Connection,
-    helper: psycopg.Connection,
     table: str,
     key: str,
     indexed: Sequence[str] = (),
+    helper: psycopg.Connection | None = None,
 ) -> None:
     """Primary key, spatial index, B-tree indexes on the columns users filter on, statistics.
 
-    The key's index is built on `helper`, a second connection, while `conn` builds the
-    spatial one: CREATE INDEX takes a SHARE lock, which another CREATE INDEX does not wait
-    for, so PostgreSQL builds both at once (the loader is idle meanwhile)."""
+    Given `helper`, a second connection, the key's index is built there while `conn` builds
+    the spatial one: CREATE INDEX takes a SHARE lock, which another CREATE INDEX does not
+    wait for, so PostgreSQL builds both at once (worth it from PARALLEL_INDEX_ROWS)."""
     ident = sql.Identifier(STAGING_SCHEMA, table)
     primary = sql.Identifier(f"{table}_pkey")
+    key_index = sql.SQL("CREATE UNIQUE INDEX {} ON {} ({})").format(
+        primary, ident, sql.Identifier(key)
+    )
     with ThreadPoolExecutor(1) as thread:
-        key_index = thread.submit(
-            helper.execute,
-            sql.SQL("CREATE UNIQUE INDEX {} ON {} ({})").format(
-                primary, ident, sql.Identifier(key)
-            ),
-        )
+        built = thread.submit(helper.execute, key_index) if helper else None
         conn.execute(
             sql.SQL("CREATE INDEX {} ON {} USING gist ({})").format(
                 sql.Identifier(f"{table}_geom_idx"), ident, sql.Identifier(GEOMETRY_COLUMN)
             )
         )
-        key_index.result()
+        if built:
+            built.result()
+        else:
+            conn.execute(key_index)
     conn.execute(
         sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY USING INDEX {}").format(
             ident, primary, primary
@@ -294,25 +300,21 @@ def _geometry_typmod(layer: PreparedLayer) -> str:
     return f"{name}Z" if layer.has_z else name
 
 
-def _csv_chunks(layer: PreparedLayer) -> Iterator[tuple[memoryview, int]]:
-    """CSV for COPY, written by Arrow's C++ writer (several times faster than pandas').
-
-    Arrow writes a null as an empty unquoted field and an empty string as "", which is
-    exactly how COPY's csv format tells NULL from ''.
-    """
+def _binary_chunks(
+    layer: PreparedLayer, instants: dict[str, pd.Series]
+) -> Iterator[tuple[memoryview, int]]:
+    """Rows in COPY's binary format (copy_binary), geometries as EWKB with SRID 4326;
+    `instants` replaces the datetime columns."""
     frame = layer.frame
     geometry = np.asarray(frame.geometry.values)
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    kinds = ([] if layer.id_field else ["integer"]) + [f.type for f in layer.fields] + ["binary"]
+    attributes = [_arrow_column(instants.get(f.name, frame[f.name]), f.type) for f in layer.fields]
     for start, stop in _chunks(geometry):
-        columns: dict[str, pa.Array] = {}
+        columns = [values.slice(start, stop - start) for values in attributes]
         if not layer.id_field:
-            columns[GENERATED_ID] = pa.array(np.arange(start + 1, stop + 1, dtype=np.int64))
-        for f in layer.fields:
-            columns[f.name] = _arrow_column(frame[f.name].iloc[start:stop], f.type)
-        columns[GEOMETRY_COLUMN] = _hex_ewkb(geometry[start:stop], layer.has_z)
-        buffer = pa.BufferOutputStream()
-        pacsv.write_csv(pa.table(columns), buffer, options)
-        yield memoryview(buffer.getvalue()), stop - start
+            columns.insert(0, pa.array(np.arange(start + 1, stop + 1, dtype=np.int64)))
+        columns.append(_ewkb(geometry[start:stop], layer.has_z))
+        yield copy_binary.rows(columns, kinds), stop - start
 
 
 def _chunks(geoms: np.ndarray) -> Iterator[tuple[int, int]]:
@@ -324,47 +326,33 @@ def _chunks(geoms: np.ndarray) -> Iterator[tuple[int, int]]:
     return zip(bounds[:-1], bounds[1:], strict=True) if len(geoms) else iter(())
 
 
-_HEX = np.frombuffer(b"".join(b"%02x" % i for i in range(256)), dtype=np.uint16)  # byte -> 2
 _POINT_TYPE, _SRID_FLAG, _Z_FLAG = 1, 0x20000000, 0x80000000  # EWKB type bits
 
 
-def _hex_ewkb(geoms: np.ndarray, has_z: bool) -> pa.Array:
-    """Hex EWKB with SRID 4326, the text form PostGIS reads fastest, as one Arrow array.
-
-    The hex digits are made by numpy over all the WKB bytes at once; points (the big layers:
-    addresses, sensors) skip shapely's WKB writer and its million bytes objects too.
-    """
+def _ewkb(geoms: np.ndarray, has_z: bool) -> pa.Array:
+    """EWKB with SRID 4326, as one Arrow array; points (the big layers: addresses,
+    sensors) are laid out by numpy, without shapely's WKB writer and its bytes objects."""
     present = ~shapely.is_missing(geoms)
     kinds = shapely.get_type_id(geoms[present])
     if len(kinds) and (kinds == 0).all():
-        return _hex_points(geoms, present, has_z)
-    wkb = pa.array(
-        shapely.to_wkb(
-            shapely.set_srid(geoms, 4326), include_srid=True, output_dimension=3 if has_z else 2
-        ),
-        type=pa.binary(),
+        return _ewkb_points(geoms, present, has_z)
+    wkb = shapely.to_wkb(
+        shapely.set_srid(geoms, 4326), include_srid=True, output_dimension=3 if has_z else 2
     )
-    validity, offsets, data = wkb.buffers()
-    digits = _HEX[np.frombuffer(data, dtype=np.uint8)] if data is not None else _HEX[:0]
-    ends = np.frombuffer(offsets, dtype=np.int32)[wkb.offset : wkb.offset + len(wkb) + 1]
-    return _hex_array(len(wkb), ends * 2, digits, validity)
+    return pa.array(wkb, type=pa.binary())
 
 
-def _hex_points(geoms: np.ndarray, present: np.ndarray, has_z: bool) -> pa.Array:
+def _ewkb_points(geoms: np.ndarray, present: np.ndarray, has_z: bool) -> pa.Array:
     coords = shapely.get_coordinates(geoms[present], include_z=has_z)  # one row per point
     kind = _POINT_TYPE | _SRID_FLAG | (_Z_FLAG if has_z else 0)
     header = np.frombuffer(struct.pack("<BII", 1, kind, 4326), dtype=np.uint8)
     records = np.empty((len(coords), len(header) + 8 * coords.shape[1]), dtype=np.uint8)
     records[:, : len(header)] = header
     records[:, len(header) :] = coords.astype("<f8").view(np.uint8).reshape(len(coords), -1)
-    ends = np.concatenate([[0], np.cumsum(present * 2 * records.shape[1])]).astype(np.int32)
+    ends = np.concatenate([[0], np.cumsum(present * records.shape[1])]).astype(np.int32)
     validity = None if present.all() else pa.array(present).buffers()[1]
-    return _hex_array(len(geoms), ends, _HEX[records.ravel()], validity)
-
-
-def _hex_array(length: int, ends: np.ndarray, digits: np.ndarray, validity: Any) -> pa.Array:
-    return pa.StringArray.from_buffers(
-        length, pa.py_buffer(np.ascontiguousarray(ends)), pa.py_buffer(digits), validity
+    return pa.BinaryArray.from_buffers(
+        pa.binary(), len(geoms), [validity, pa.py_buffer(ends), pa.py_buffer(records)]
     )
 
 
@@ -384,11 +372,14 @@ def _arrow_column(values: pd.Series, kind: str) -> pa.Array:
             ],
             type=pa.string(),
         )
-    if kind in ("date", "datetime"):
+    if kind == "datetime":  # already instants in UTC (_utc_instants)
+        return pa.array(values, type=pa.timestamp("us", "UTC"), from_pandas=True)
+    if kind == "date":
         try:
-            return pa.array(values, from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            pass  # mixed objects: fall back to their text, which PostgreSQL parses
+            return pa.array(values, type=pa.date32(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed objects: read as dates
+            dates = pd.to_datetime(values.astype(object).map(str), errors="coerce").dt.date
+            return pa.array(dates, type=pa.date32(), from_pandas=True)
     if values.dtype != object:
         return pa.array(values.astype("string"), type=pa.string(), from_pandas=True)
     try:
@@ -398,6 +389,38 @@ def _arrow_column(values: pd.Series, kind: str) -> pa.Array:
             [None if _is_missing(v) else (v if isinstance(v, str) else str(v)) for v in values],
             type=pa.string(),
         )
+
+
+def _utc_instants(conn: psycopg.Connection, values: pd.Series) -> pd.Series:
+    """Date-times as UTC instants, to the microsecond. One without a zone means the
+    session's time zone, as PostgreSQL reads text: pandas localises the unambiguous ones,
+    PostgreSQL the rest (times a DST change skips or repeats, zones pandas does not know)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC").dt.round("us")
+    if not pd.api.types.is_datetime64_dtype(values.dtype):  # objects: zoned, naive or both
+        zoned = values.map(lambda v: getattr(v, "tzinfo", None) is not None)
+        out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+        if zoned.any():
+            out[zoned] = pd.to_datetime(values[zoned], utc=True)
+        if (~zoned).any():
+            out[~zoned] = _utc_instants(conn, pd.to_datetime(values[~zoned]))
+        return out.dt.round("us")
+    zone = conn.info.parameter_status("TimeZone") or "UTC"
+    try:
+        out = values.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+    except (KeyError, ValueError, LookupError):  # a zone name pandas does not know
+        out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns, UTC]")
+    out = out.dt.tz_convert("UTC").dt.round("us")
+    left = values.notna() & out.isna()
+    if left.any():
+        unique = list(values[left].dt.round("us").unique().to_pydatetime())
+        read = dict(
+            conn.execute(
+                "SELECT t, t::timestamptz FROM unnest(%s::timestamp[]) t", (unique,)
+            ).fetchall()
+        )
+        out[left] = pd.to_datetime(values[left].dt.round("us").map(read), utc=True)
+    return out
 
 
 def _is_missing(value: Any) -> bool:

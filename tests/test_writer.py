@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
+import geopandas as gpd
 import numpy as np
-import pyarrow as pa
+import pandas as pd
 import pytest
 import shapely
 
 from geoservice import db
 from loaders import writer
 from loaders.descriptor import parse_descriptor
+from loaders.model import FieldInfo, PreparedLayer
 from loaders.prepare import prepare
 from loaders.readers import read_source
 
 
-def _obvious_hex(geoms: np.ndarray, has_z: bool) -> pa.Array:
-    wkb = shapely.to_wkb(
-        shapely.set_srid(geoms, 4326), include_srid=True, output_dimension=3 if has_z else 2
+def _obvious_ewkb(geoms: np.ndarray, has_z: bool) -> list:
+    return list(
+        shapely.to_wkb(
+            shapely.set_srid(geoms, 4326), include_srid=True, output_dimension=3 if has_z else 2
+        )
     )
-    return pa.array([None if b is None else b.hex() for b in wkb], type=pa.string())
 
 
 rng = np.random.default_rng(7)
@@ -48,21 +52,120 @@ cases = {
 
 
 @pytest.mark.parametrize("case", cases)
-def test_hex_ewkb_is_the_obvious_one(case):
+def test_ewkb_is_the_obvious_one(case):
     geoms, has_z = cases[case]
-    assert writer._hex_ewkb(geoms, has_z).equals(_obvious_hex(geoms, has_z))
+    assert writer._ewkb(geoms, has_z).to_pylist() == _obvious_ewkb(geoms, has_z)
 
 
-def test_hex_ewkb_reads_back_in_postgis(settings):
-    geoms = np.array([shapely.Point(23.1, 40.6), None, shapely.box(22, 40, 23, 41)], dtype=object)
-    texts = writer._hex_ewkb(geoms, False).to_pylist()
-    with db.connect(settings) as conn:
-        back = [
-            conn.execute("SELECT ST_AsText(%s::geometry), ST_SRID(%s::geometry)", (t, t)).fetchone()
-            for t in texts
-        ]
-    assert back[0] == ("POINT(23.1 40.6)", 4326) and back[1] == (None, None)
-    assert shapely.from_wkt(back[2][0]).equals(geoms[2])
+ATHENS = "Europe/Athens"  # clocks go back on 2024-10-27 at 04:00, forward on 2024-03-31 at 03:00
+naive_times = pd.Series(
+    pd.to_datetime(
+        ["2024-07-01 12:00:00.1234567", "2024-10-27 03:30", "2024-03-31 03:30", None, "1900-01-01"],
+        format="ISO8601",
+    )
+)
+columns = {  # name: (type, values): every type, its edge cases and NULLs
+    "i": ("integer", pd.Series([0, -1, 2**62, None, 7], dtype="Int64")),
+    "x": ("number", pd.Series([1.5, -0.0, float("inf"), float("nan"), None])),
+    "b": ("boolean", pd.Series([True, False, None, True, False], dtype="boolean")),
+    "s": ("string", pd.Series(["Θεσσαλονίκη", "", None, 'a "q",\n\tb\\', "x" * 5000])),
+    "d": (
+        "date",
+        pd.Series(
+            [
+                dt.date(2000, 1, 1),
+                dt.date(1, 1, 1),
+                None,
+                dt.date(9999, 12, 31),
+                dt.date(1999, 12, 31),
+            ],
+            dtype=object,
+        ),
+    ),  # fmt: skip
+    "t": ("datetime", naive_times),
+    "tz": (
+        "datetime",
+        pd.Series(
+            pd.to_datetime(
+                [
+                    "2024-07-01T12:00:00+03:00",
+                    "2024-01-01T00:00:00Z",
+                    None,
+                    "1970-01-01T00:00:00-05:30",
+                    "2262-04-11T00:00:00Z",
+                ],
+                utc=True,
+            )
+        ),
+    ),  # fmt: skip
+    "mixed": (
+        "datetime",
+        pd.Series(
+            [
+                pd.Timestamp("2024-07-01 12:00", tz="UTC"),
+                pd.Timestamp("2024-10-27 03:30"),
+                None,
+                pd.Timestamp("2024-07-01 12:00", tz="Asia/Tokyo"),
+                dt.datetime(2024, 3, 31, 3, 30),
+            ],
+            dtype=object,
+        ),
+    ),  # fmt: skip
+    "j": ("json", pd.Series([{"a": [1, "β"]}, [1, 2], "text", None, 3.5], dtype=object)),
+}
+
+
+def _as_text(value: object, kind: str) -> str | None:
+    """A value as text, for PostgreSQL's input function (a date-time without a zone is then
+    in the session's)."""
+    if not isinstance(value, (dict, list)) and pd.isna(value):
+        return None  # NaN too: a missing number in pandas is NULL
+    return json.dumps(value, ensure_ascii=False) if kind == "json" else str(value)
+
+
+def test_binary_copy_stores_what_postgresql_reads_from_text(settings):
+    """Every field type through copy_rows (binary COPY) against the same values cast from
+    text by PostgreSQL itself, in a session with daylight saving time; NULLs stay NULL."""
+    geoms = np.array(
+        [shapely.Point(23, 40), None, shapely.Point(22.5, 40.5), shapely.Point(0, 0), None],
+        dtype=object,
+    )
+    frame = gpd.GeoDataFrame(
+        {name: values for name, (_, values) in columns.items()},
+        geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
+    )
+    layer = PreparedLayer(
+        frame=frame,
+        fields=[FieldInfo(name, name, kind) for name, (kind, _) in columns.items()],
+        geometry_type="Point",
+        has_z=False,
+        source_crs="EPSG:4326",
+        source_srid=4326,
+        source_bbox=None,
+    )
+    table = writer.staging_name("binary-copy-test", 1)
+    with db.connect(settings, autocommit=True) as conn:
+        db.ensure_schema(conn)
+        conn.execute(f"SET TimeZone = '{ATHENS}'")
+        writer.drop_leftover_staging(conn, "binary-copy-test")
+        try:
+            with conn.transaction():
+                writer.create_staging(conn, table, layer, 1)
+                assert writer.copy_rows(conn, table, layer) == 5
+            names = ", ".join(columns)
+            stored = conn.execute(
+                f"SELECT {names}, ST_AsText(geom), ST_SRID(geom) FROM staging.{table} ORDER BY fid"
+            ).fetchall()
+            casts = ", ".join(f"%s::{writer.PG_TYPES[kind]}" for kind, _ in columns.values())
+            for row, got in enumerate(stored):
+                texts = [_as_text(values.iloc[row], kind) for kind, values in columns.values()]
+                expected = conn.execute(f"SELECT {casts}", texts).fetchone()
+                for name, want, have in zip(columns, expected, got, strict=False):
+                    assert have == want, (name, row, have, want)
+                point = geoms[row]
+                assert got[-2:] == ((point.wkt.replace(" (", "("), 4326) if point else (None, None))
+        finally:
+            writer.drop_leftover_staging(conn, "binary-copy-test")
 
 
 def test_page_anchors_sorted_here_are_postgresql_s(settings, tmp_path):
