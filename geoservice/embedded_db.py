@@ -30,10 +30,10 @@ SERVER_SETTINGS = {
     "synchronous_commit": "off",
     "max_connections": "100",
     "jit": "off",
-    # Loaded by the postmaster once, not by each new connection at its first geometry
-    # (7 ms a connection here: a CLI load opens two).
-    "shared_preload_libraries": "postgis-3",
 }
+# Loaded by the postmaster once, not by each new connection at its first geometry (7 ms a
+# connection here); only when installed, or the server would not start.
+PRELOADED = "postgis-3"
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,11 @@ class Cluster:
                 "--locale=C.UTF-8",
             ]
         )
+        settings = dict(SERVER_SETTINGS)
+        if (Path(_bin("postgres")).parent.parent / "lib" / f"{PRELOADED}.so").exists():
+            settings["shared_preload_libraries"] = PRELOADED
         with open(self.pgdata / "postgresql.auto.conf", "a") as conf:
-            for key, value in SERVER_SETTINGS.items():
+            for key, value in settings.items():
                 conf.write(f"{key} = '{value}'\n")
 
     def start(self) -> None:

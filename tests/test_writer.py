@@ -227,3 +227,10 @@ def test_published_geometries_are_stored_uncompressed(settings, demo_collections
         ).fetchall()
     assert rows and {r[1] for r in rows} == {"e"}, rows  # e: EXTERNAL, m: the default MAIN
     assert len({r[0] for r in rows}) == rows[0][2]  # every collection's geometry
+
+
+def test_the_embedded_cluster_preloads_postgis(settings):
+    if not settings.embedded:
+        pytest.skip("DATABASE_URL: the server is configured by its owner")
+    with db.connect(settings) as conn:
+        assert conn.execute("SHOW shared_preload_libraries").fetchone()[0] == "postgis-3"
