@@ -315,7 +315,9 @@ def history(settings: Settings, collection_id: str) -> None:
         raise click.ClickException(f"no loads recorded for '{collection_id}'")
     table = Table("started", "status", "features", "seconds", "warnings / error")
     for r in rows:
-        note = r["error"] or "; ".join(r["warnings"] or [])
+        # A warning is stored as text, or as {"en", "el"} (loaders.notices): English here.
+        warnings = [w if isinstance(w, str) else w.get("en", str(w)) for w in r["warnings"] or []]
+        note = r["error"] or "; ".join(warnings)
         table.add_row(
             r["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
             r["status"],

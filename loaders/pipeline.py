@@ -18,7 +18,7 @@ import psycopg
 from geoservice import db, registry
 from geoservice.errors import GeoserviceError, LoadError
 from geoservice.settings import Settings
-from loaders import personal, writer
+from loaders import notices, personal, writer
 from loaders.descriptor import Descriptor
 from loaders.model import PreparedLayer
 from loaders.prepare import prepare
@@ -90,7 +90,7 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
                 "repaired_geometries": report.repaired_geometries,
                 "bbox": report.bbox,
                 "encoding": report.encoding,
-                "warnings": report.warnings,
+                "warnings": notices.stored(report.warnings),  # English and Greek
                 "seconds": report.seconds,
             }
             # Before the lock goes: the next load must not find this one still 'running'.

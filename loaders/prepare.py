@@ -29,6 +29,7 @@ from geoservice.errors import ConfigError, CRSError, GeometryError, LoadError
 from loaders.crs import is_wgs84_lonlat, resolve_crs, to_wgs84
 from loaders.descriptor import Descriptor, FieldType
 from loaders.model import FieldInfo, PreparedLayer
+from loaders.notices import Notice
 from loaders.readers import RawLayer
 
 MAX_NAME = 63  # PostgreSQL identifier limit (bytes; our names are ASCII)
@@ -121,7 +122,7 @@ def prepare(raw: RawLayer, descriptor: Descriptor) -> PreparedLayer:
     frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     id_field = _check_identifier(descriptor, fields, frame)
     if len(frame) == 0:
-        warnings.append("the layer has no features")
+        warnings.append(Notice("the layer has no features", "το επίπεδο δεν έχει οντότητες"))
     return PreparedLayer(
         frame=frame,
         fields=fields,
@@ -206,7 +207,12 @@ def _null_geometries(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray
     if count:
         geoms = geoms.copy()
         geoms[missing] = None
-        warnings.append(f"{count} feature(s) have no geometry: kept, with a null geometry")
+        warnings.append(
+            Notice(
+                f"{count} feature(s) have no geometry: kept, with a null geometry",
+                f"{count} οντότητα(-ες) χωρίς γεωμετρία: κρατήθηκαν, με κενή γεωμετρία",
+            )
+        )
     return geoms, count
 
 
@@ -219,7 +225,12 @@ def _clean_z(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray, bool]:
     z = coords[:, 2]
     nodata = np.isnan(z) | np.isin(z, Z_SENTINELS) | (np.abs(z) > _Z_HUGE)
     if nodata.all():
-        warnings.append("every Z value is a no-data marker (e.g. -9999) or NaN: Z dropped")
+        warnings.append(
+            Notice(
+                "every Z value is a no-data marker (e.g. -9999) or NaN: Z dropped",
+                "κάθε τιμή Z είναι σήμανση «χωρίς τιμή» (π.χ. -9999) ή NaN: το Z παραλείφθηκε",
+            )
+        )
         return shapely.force_2d(geoms), False
     if nodata.any():
         sentinels = int((nodata & ~np.isnan(z)).sum())
@@ -228,7 +239,11 @@ def _clean_z(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray, bool]:
             geoms = geoms.copy()
             geoms[with_z] = shapely.set_coordinates(geoms[with_z].copy(), coords)
             warnings.append(
-                f"{sentinels} Z value(s) are no-data markers (e.g. -9999): stored as NaN"
+                Notice(
+                    f"{sentinels} Z value(s) are no-data markers (e.g. -9999): stored as NaN",
+                    f"{sentinels} τιμή(-ές) Z είναι σημάνσεις «χωρίς τιμή» (π.χ. -9999): "
+                    "αποθηκεύτηκαν ως NaN",
+                )
             )
     return geoms, True
 
@@ -250,10 +265,14 @@ def _repair(
         lost += kept is None
         fixed[i] = kept
     geoms[invalid] = fixed
-    message = f"{count} invalid geometr{'y was' if count == 1 else 'ies were'} repaired"
+    en = f"{count} invalid geometr{'y was' if count == 1 else 'ies were'} repaired"
+    el = "1 μη έγκυρη γεωμετρία διορθώθηκε"
+    if count > 1:
+        el = f"{count} μη έγκυρες γεωμετρίες διορθώθηκαν"
     if lost:
-        message += f"; {lost} collapsed to nothing of their type and are now null"
-    warnings.append(message)
+        en += f"; {lost} collapsed to nothing of their type and are now null"
+        el += f"· {lost} δεν άφησαν τίποτα του τύπου τους και είναι πλέον κενές"
+    warnings.append(Notice(en, el))
     return geoms, invalid
 
 
@@ -286,7 +305,13 @@ def _unify_types(
         family = families.pop()
         return _promote(geoms, present, family), "Multi" + family
     names = sorted(_type_name(k) for k in kinds)
-    warnings.append(f"the layer mixes geometry types ({', '.join(names)}): published as Geometry")
+    warnings.append(
+        Notice(
+            f"the layer mixes geometry types ({', '.join(names)}): published as Geometry",
+            f"το επίπεδο έχει μεικτούς τύπους γεωμετρίας ({', '.join(names)}): δημοσιεύτηκε "
+            "ως Geometry",
+        )
+    )
     return geoms, "Geometry"
 
 

@@ -32,6 +32,7 @@ from geoservice.errors import EncodingError, GeoserviceError, LoadError, SourceE
 from loaders import encoding as enc
 from loaders.crs import CRS84
 from loaders.descriptor import Descriptor, Source
+from loaders.notices import Notice, greek
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".hgt", ".asc", ".img", ".jp2", ".dem", ".vrt", ".nc", ".dt0"}
 FORMAT_BY_SUFFIX = {
@@ -250,7 +251,7 @@ def _shapefile_layer(
     raw = _read_gdal(dataset, display, source, files, encoding=guess)
     _check_shapes_read(raw.frame, types, display)
     raw.warnings.extend(enc.truncation_warnings(dbf))
-    raw.warnings.insert(0, f"{display}: text read as {guess.encoding}: {guess.reason}")
+    raw.warnings.insert(0, _read_as(display, guess))
     return raw
 
 
@@ -356,8 +357,12 @@ def _dbf_encoding(
     fallback = enc.resolve_dbf_encoding(dbf)
     fallback.warnings.insert(
         0,
-        f"the .cpg file says {guess.encoding} but field '{bad[0]}' does not decode as such "
-        f"(e.g. {bad[1]!r}); detected {fallback.encoding} instead",
+        Notice(
+            f"the .cpg file says {guess.encoding} but field '{bad[0]}' does not decode as such "
+            f"(e.g. {bad[1]!r}); detected {fallback.encoding} instead",
+            f"το αρχείο .cpg δηλώνει {guess.encoding}, αλλά το πεδίο '{bad[0]}' δεν "
+            f"αποκωδικοποιείται έτσι (π.χ. {bad[1]!r})· ανιχνεύθηκε {fallback.encoding}",
+        ),
     )
     return fallback
 
@@ -591,8 +596,12 @@ def _parse_kml(data: bytes, display: str, source: Source, files: list[Path]) -> 
     geo = gpd.GeoDataFrame(frame, geometry=_drop_flat_z(np.array(geoms, dtype=object)), crs=CRS84)
     clashes = [k for k in columns if k.lower() in ("name", "description") and k != k.lower()]
     warnings = [
-        f"{display}: the ExtendedData field '{k}' has the same name as the placemark "
-        f"<{k.lower()}>: both kept, under distinct column names"
+        Notice(
+            f"{display}: the ExtendedData field '{k}' has the same name as the placemark "
+            f"<{k.lower()}>: both kept, under distinct column names",
+            f"{display}: το πεδίο ExtendedData '{k}' έχει το ίδιο όνομα με το <{k.lower()}> "
+            "του placemark: κρατήθηκαν και τα δύο, σε στήλες με διαφορετικά ονόματα",
+        )
         for k in clashes
     ]
     layer = source.layer or (owner[0] if owner and len(set(owner)) == 1 else None)
@@ -708,19 +717,31 @@ def _read_delimited(path: Path, source: Source) -> RawLayer:
     frame = gpd.GeoDataFrame(table, geometry=geometry, crs=None)
     warnings = list(guess.warnings)
     if guess.confidence < 1.0:
-        warnings.insert(0, f"{path.name}: text read as {guess.encoding}: {guess.reason}")
+        warnings.insert(0, _read_as(path.name, guess))
     return RawLayer(frame, None, guess.encoding, guess.confidence, warnings, [path], None,
                     driver="delimited text", geometry_type=None if wkt else "Point")  # fmt: skip
+
+
+def _read_as(name: str, guess: enc.EncodingGuess) -> Notice:
+    return Notice(
+        f"{name}: text read as {guess.encoding}: {guess.reason}",
+        f"{name}: το κείμενο διαβάστηκε ως {guess.encoding}: {greek(guess.reason)}",
+    )
 
 
 def _text_encoding(data: bytes, override: str | None) -> enc.EncodingGuess:
     if override:
         try:
-            return enc.EncodingGuess(enc.canonical(override), 1.0, "declared in the descriptor")
+            declared = Notice("declared in the descriptor", "δηλωμένη στην περιγραφή")
+            return enc.EncodingGuess(enc.canonical(override), 1.0, declared)
         except LookupError:
             raise EncodingError(f"unknown text encoding {override!r} in source.encoding") from None
     if data.startswith(b"\xef\xbb\xbf"):
-        return enc.EncodingGuess("utf-8", 1.0, "the file starts with a UTF-8 byte-order mark")
+        bom = Notice(
+            "the file starts with a UTF-8 byte-order mark",
+            "το αρχείο αρχίζει με σήμα σειράς byte (BOM) του UTF-8",
+        )
+        return enc.EncodingGuess("utf-8", 1.0, bom)
     return enc.detect_encoding(data)
 
 

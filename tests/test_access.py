@@ -232,6 +232,9 @@ def test_admin_endpoint_needs_the_admin_role(app_client, tokens):
     loads = get(app_client, "/admin/loads", "admin", tokens)
     assert loads.status_code == 200
     assert {row["collection_id"] for row in loads.get_json()} >= set(HIDDEN)
+    warned = [w for row in loads.get_json() for w in row["warnings"] or []]
+    assert warned and all(set(w) == {"en", "el"} for w in warned)  # both languages
+    assert any("text read as" in w["en"] and "διαβάστηκε" in w["el"] for w in warned)
 
 
 @pytest.mark.parametrize("who", [None, "admin"])

@@ -27,6 +27,7 @@ def test_load_a_file_list_history_remove(run, shared_data):
     assert "cli-countries" in listed.output and "Countries" in listed.output
     history = run("history", "cli-countries")
     assert "published" in history.output
+    assert "iso-8859-1" in history.output  # its warning, stored in English and Greek
     removed = run("remove", "cli-countries")
     assert removed.exit_code == 0
     assert "cli-countries" not in run("list").output
