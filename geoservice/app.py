@@ -32,14 +32,14 @@ from psycopg_pool import PoolTimeout
 from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
 
-from geoservice import db, http_policy, pygeoapi_fixes, registry
+from geoservice import db, http_policy, pygeoapi_fixes, registry, session
 from geoservice.access import ANONYMOUS, Viewer
 from geoservice.auth import Authenticator
 from geoservice.catalogue import records_api as catalogue_api
 from geoservice.catalogue import search as catalogue_search
 from geoservice.catalogue.model import Entry
 from geoservice.catalogue.records_api import CATALOGUE_ID
-from geoservice.errors import Forbidden, GeoserviceError, NotFound
+from geoservice.errors import Forbidden, GeoserviceError, NotFound, Unauthorized
 from geoservice.feature_lane import FeatureLane, wants_geojson
 from geoservice.items_api import (
     Collection,
@@ -164,6 +164,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     state = ServerState(settings, refresh_seconds)
     authenticator = Authenticator(settings)
     app.extensions["geoservice"] = state
+    app.extensions["geoservice.auth"] = authenticator  # the portal's sign-in checks keys
     static_dir = PACKAGE_DIR / "static"
 
     @app.before_request
@@ -174,10 +175,17 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     @app.before_request
     def identify() -> None:
         g.viewer = ANONYMOUS  # also for the error handlers, should the token be refused
-        g.viewer = authenticator.viewer(request.headers.get("Authorization"))
+        try:
+            g.viewer = authenticator.viewer(session.credential(request))
+        except Unauthorized:
+            if not session.from_cookie(request):
+                raise
+            g.signed_out = True  # a sign-in whose key was revoked or expired: anonymous now
 
     @app.after_request
     def policy(response: Response) -> Response:
+        if g.get("signed_out"):
+            session.forget(response)
         return http_policy.apply(response, settings, g.get("viewer", ANONYMOUS))
 
     def viewer() -> Viewer:

@@ -18,7 +18,7 @@ from typing import Any
 from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.wrappers import Request
 
-from geoservice import http_policy
+from geoservice import http_policy, session
 from geoservice.items_api import item_response, items_response, parse_items_request
 
 FEATURES_PATH = re.compile(r"/collections/([A-Za-z0-9_.-]+)/items(?:/([A-Za-z0-9_.~-]+)/?)?")
@@ -86,4 +86,6 @@ class FeatureLane:
 def _plain(environ: dict) -> bool:
     if environ.get("REQUEST_METHOD") != "GET":
         return False
-    return "HTTP_AUTHORIZATION" not in environ and "HTTP_ORIGIN" not in environ
+    if "HTTP_AUTHORIZATION" in environ or "HTTP_ORIGIN" in environ:
+        return False
+    return session.COOKIE not in environ.get("HTTP_COOKIE", "")  # signed in: Flask decides

@@ -22,7 +22,7 @@ BASE_HEADERS = (
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
     ("X-Frame-Options", "SAMEORIGIN"),
 )
-VARY = "Authorization"
+VARY = "Authorization, Cookie"  # who is asking: a token, or the portal's sign-in cookie
 
 
 def apply(response: Response, settings: Settings, viewer: Viewer) -> Response:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -714,3 +715,96 @@ def test_portal_shows_no_collection_the_caller_may_not_see(client, staff_key, pa
         assert "private" in staff.headers.get("Cache-Control", "")
     if path.endswith("/download?format=csv"):
         assert "Καλαμαριάς" in staff_text
+
+
+# -- staff sign-in (geoservice.session) ------------------------------------------------------
+
+
+def _session_cookie(page) -> dict | None:
+    return next((c for c in page.context.cookies() if c["name"] == "geoservice_session"), None)
+
+
+def test_staff_sign_in_shows_internal_layers_until_sign_out(portal, staff_key):
+    """A browser cannot send `Authorization`: signed in through the portal's form, staff see
+    the internal layer in search, on its page, on its map and in the API its map reads."""
+    search = f"{portal.base}/portal/?q={HIDDEN_WORD}"
+    portal.goto(search)
+    assert HIDDEN_ID not in result_ids(portal)
+    portal.get_by_role("link", name="Σύνδεση προσωπικού").click()
+    portal.get_by_label("Κλειδί API ή διακριτικό").fill("gsk_abcdefgh_" + "x" * 43)
+    portal.get_by_role("button", name="Σύνδεση").click()
+    assert "δεν έγινε δεκτό" in portal.locator("#signin-error").inner_text()
+    assert _session_cookie(portal) is None
+    assert_accessible(portal, "signin-refused", screenshot=False)
+    portal.get_by_label("Κλειδί API ή διακριτικό").fill(staff_key)
+    portal.get_by_role("button", name="Σύνδεση").click()
+    portal.wait_for_url(search)  # back where the visitor was
+    assert HIDDEN_ID in result_ids(portal)
+    assert "Συνδεδεμένος/η: test-portal-staff" in portal.locator("header").inner_text()
+    cookie = _session_cookie(portal)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert_accessible(portal, "signed-in", screenshot=False)
+    portal.goto(f"{portal.base}/portal/datasets/{HIDDEN_ID}")
+    expect(portal.locator("#preview-map path.leaflet-interactive")).to_have_count(11)
+    portal.locator("#attribute-table tbody tr").first.wait_for()
+    # The API answers the cookie as it answers the key (past the feature lane too).
+    items = portal.request.get(f"{portal.base}/collections/{HIDDEN_ID}/items?limit=2")
+    assert items.status == 200 and len(items.json()["features"]) == 2
+    assert "Cookie" in items.headers["vary"] and "no-store" in items.headers["cache-control"]
+    public = portal.request.get(f"{portal.base}/collections/municipalities/items?limit=2")
+    assert "no-store" in public.headers["cache-control"]  # a signed-in answer: not shared
+    portal.get_by_role("button", name="Αποσύνδεση").click()
+    portal.wait_for_url(f"{portal.base}/portal/datasets/{HIDDEN_ID}")
+    assert portal.get_by_role("heading", level=1).inner_text() != f"Εσωτερικό {HIDDEN_WORD}"
+    assert _session_cookie(portal) is None
+    anonymous = portal.request.get(f"{portal.base}/collections/{HIDDEN_ID}/items?limit=2")
+    assert anonymous.status == 404
+
+
+def test_a_revoked_key_signs_its_holder_out(portal, staff_key, settings):
+    from geoservice import api_keys, db
+    from geoservice.auth import KEY_CACHE_SECONDS
+
+    with db.connect(settings, autocommit=True) as conn:
+        key = api_keys.create(conn, "test-portal-revoked", ["staff"], [])
+    try:
+        portal.goto(f"{portal.base}/portal/signin")
+        portal.get_by_label("Κλειδί API ή διακριτικό").fill(key)
+        portal.get_by_role("button", name="Σύνδεση").click()
+        portal.goto(f"{portal.base}/portal/?q={HIDDEN_WORD}")
+        assert HIDDEN_ID in result_ids(portal)
+        with db.connect(settings, autocommit=True) as conn:
+            api_keys.revoke(conn, "test-portal-revoked")
+        time.sleep(KEY_CACHE_SECONDS + 0.5)  # each worker keeps a checked key this long
+        portal.reload()
+        assert HIDDEN_ID not in result_ids(portal)  # anonymous again, not an error page
+        assert _session_cookie(portal) is None
+        assert portal.get_by_role("link", name="Σύνδεση προσωπικού").count() == 1
+    finally:
+        with db.connect(settings, autocommit=True) as conn:
+            conn.execute("DELETE FROM geoservice.api_keys WHERE name = 'test-portal-revoked'")
+
+
+def test_sign_in_is_refused_from_another_site(live_server, staff_key):
+    """Only the portal's own form signs in: a page elsewhere cannot sign a visitor in."""
+    posted = requests.post(
+        f"{live_server}/portal/signin",
+        data={"key": staff_key, "next": "https://elsewhere.example/"},
+        headers={"Origin": "https://elsewhere.example"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert posted.status_code == 403 and "geoservice_session" not in posted.headers.get(
+        "Set-Cookie", ""
+    )
+    ours = requests.post(
+        f"{live_server}/portal/signin",
+        data={"key": staff_key, "next": "https://elsewhere.example/"},
+        headers={"Origin": live_server},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert ours.status_code == 303 and ours.headers["Location"].endswith("/portal/")
+    assert (
+        "HttpOnly" in ours.headers["Set-Cookie"] and "SameSite=Strict" in ours.headers["Set-Cookie"]
+    )

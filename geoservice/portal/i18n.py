@@ -22,6 +22,27 @@ STRINGS: dict[str, dict[str, str]] = {
     "language": {"el": "Γλώσσα", "en": "Language"},
     "other_language": {"el": "English", "en": "Ελληνικά"},
     "main_nav": {"el": "Κύρια πλοήγηση", "en": "Main navigation"},
+    "signin": {"el": "Σύνδεση προσωπικού", "en": "Staff sign-in"},
+    "signin_heading": {"el": "Σύνδεση προσωπικού του Δήμου", "en": "Sign in as city staff"},
+    "signin_label": {"el": "Κλειδί API ή διακριτικό", "en": "API key or token"},
+    "signin_hint": {
+        "el": "Το κλειδί που σας έδωσε η ομάδα GIS (geoservice keys create), το ίδιο που "
+        "χρησιμοποιείτε στο QGIS. Με αυτό βλέπετε και τα εσωτερικά δεδομένα· η σύνδεση "
+        "διαρκεί μία εργάσιμη ημέρα.",
+        "en": "The key the GIS team gave you (geoservice keys create), the one you use in "
+        "QGIS. With it you also see the internal data; the sign-in lasts a working day.",
+    },
+    "signin_button": {"el": "Σύνδεση", "en": "Sign in"},
+    "signout": {"el": "Αποσύνδεση", "en": "Sign out"},
+    "signed_in_as": {"el": "Συνδεδεμένος/η: {name}", "en": "Signed in: {name}"},
+    "signin_refused": {
+        "el": "Το κλειδί δεν έγινε δεκτό: είναι άγνωστο, ανακλημένο ή έχει λήξει.",
+        "en": "The key was not accepted: it is unknown, revoked or expired.",
+    },
+    "signin_elsewhere": {
+        "el": "Η σύνδεση γίνεται μόνο από τη φόρμα της πύλης.",
+        "en": "Sign in from the portal's own form.",
+    },
     "search_heading": {"el": "Βρείτε δεδομένα της πόλης", "en": "Find the city's data"},
     "search_label": {"el": "Λέξεις αναζήτησης", "en": "Search words"},
     "search_hint": {

@@ -47,7 +47,7 @@ def _connection():
     return db.shared_pool(_state().settings.dsn).connection()
 
 
-def _render(template: str, status: int = 200, **context: Any) -> Response:
+def render_page(template: str, status: int = 200, **context: Any) -> Response:
     lang = i18n.language()
     t = i18n.translator(lang)
     base_url = _state().settings.base_url
@@ -68,6 +68,9 @@ def _render(template: str, status: int = 200, **context: Any) -> Response:
         switch_url=switch,
         other_lang=other,
         basemap={"url": basemap.get("url") or "", "attribution": basemap.get("attribution") or ""},
+        who=catalogue.viewer(),
+        here=request.full_path.rstrip("?"),
+        signin_url=f"/portal/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
         **context,
     )
     response = make_response(body, status)
@@ -129,7 +132,7 @@ def home() -> Response:
     except BadRequest as err:
         error = str(err)
     active = [(name, form[name]) for name in (*catalogue.FACET_PARAMS, "fresh") if form.get(name)]
-    return _render(
+    return render_page(
         "portal/home.html",
         status=400 if error else 200,
         form=form,
@@ -164,10 +167,10 @@ def dataset(dataset_id: str) -> Response:
         try:
             entry = catalogue.entry(conn, dataset_id, snapshot.version)
         except NotFound as err:
-            return _render("portal/not_found.html", status=404, message=str(err))
+            return render_page("portal/not_found.html", status=404, message=str(err))
         history = catalogue.history(conn, dataset_id)
     latest = next((h for h in history if h["status"] == "published"), None)
-    return _render(
+    return render_page(
         "portal/dataset.html",
         entry=entry,
         history=history,
@@ -225,7 +228,7 @@ def dashboard() -> Response:
         or i18n.translator(lang)("unknown_department")
         for e in everything.entries
     )
-    return _render(
+    return render_page(
         "portal/dashboard.html",
         departments=dict(departments.most_common()),
         facets=everything.facets or {},
