@@ -184,7 +184,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
 
     @app.after_request
     def policy(response: Response) -> Response:
-        if g.get("signed_out"):
+        if g.get("signed_out") and not session.sets_cookie(response):
             session.forget(response)
         return http_policy.apply(response, settings, g.get("viewer", ANONYMOUS))
 

@@ -43,3 +43,8 @@ def remember(response: Response, token: str, secure: bool) -> None:
 
 def forget(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Strict")
+
+
+def sets_cookie(response: Response) -> bool:
+    """The response already signs in or out (a new sign-in over a stale cookie)."""
+    return any(v.startswith(f"{COOKIE}=") for v in response.headers.getlist("Set-Cookie"))

@@ -805,6 +805,17 @@ def test_sign_in_is_refused_from_another_site(live_server, staff_key):
         timeout=10,
     )
     assert ours.status_code == 303 and ours.headers["Location"].endswith("/portal/")
+    # Over a stale cookie (a revoked key's) the new sign-in is the cookie the browser keeps.
+    again = requests.post(
+        f"{live_server}/portal/signin",
+        data={"key": staff_key},
+        headers={"Origin": live_server, "Cookie": "geoservice_session=gsk_stale"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    cookies = again.raw.headers.getlist("Set-Cookie")
+    assert again.status_code == 303 and len(cookies) == 1, cookies
+    assert cookies[0].startswith(f"geoservice_session={staff_key};")
     assert (
         "HttpOnly" in ours.headers["Set-Cookie"] and "SameSite=Strict" in ours.headers["Set-Cookie"]
     )
