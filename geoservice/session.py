@@ -17,16 +17,16 @@ COOKIE = "geoservice_session"
 LIFETIME_SECONDS = 8 * 3600
 
 
+def from_cookie(request: Request) -> bool:
+    """No `Authorization` header, but a sign-in cookie: the cookie speaks for the caller."""
+    return not request.headers.get("Authorization") and bool(request.cookies.get(COOKIE))
+
+
 def credential(request: Request) -> str | None:
     """The request's `Authorization` header, else the sign-in cookie as a Bearer one."""
-    header = request.headers.get("Authorization")
-    if header or not request.cookies.get(COOKIE):
-        return header
-    return f"Bearer {request.cookies[COOKIE]}"
-
-
-def from_cookie(request: Request) -> bool:
-    return not request.headers.get("Authorization") and bool(request.cookies.get(COOKIE))
+    if from_cookie(request):
+        return f"Bearer {request.cookies[COOKIE]}"
+    return request.headers.get("Authorization")
 
 
 def remember(response: Response, token: str, secure: bool) -> None:

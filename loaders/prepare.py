@@ -13,7 +13,6 @@ system columns) get a "_src" suffix; the second "name" becomes "name_2", and so 
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -105,13 +104,10 @@ def prepare(raw: RawLayer, descriptor: Descriptor) -> PreparedLayer:
     _check_finite(geoms)
     geoms, has_z = _clean_z(geoms, warnings)
     _check_coordinates(geoms, crs, label)
-    # GEOS and PROJ release the GIL: validity is checked while projecting, both split
-    # across the CPUs so that neither waits for the other.
-    with ThreadPoolExecutor(os.cpu_count() or 1) as threads:
-        validity = [threads.submit(shapely.is_valid, part) for part in _parts(geoms)]
+    with ThreadPoolExecutor(1) as thread:  # GEOS and PROJ release the GIL: validity is
+        validity = thread.submit(shapely.is_valid, geoms)  # checked while projecting
         projected = _to_wgs84(geoms, crs, has_z, label)
-        valid = np.concatenate([done.result() for done in validity])
-        geoms, fixed = _repair(geoms, valid, warnings)
+        geoms, fixed = _repair(geoms, validity.result(), warnings)
     if fixed.any():  # the repaired ones, projected again
         projected = projected.copy()
         projected[fixed] = _to_wgs84(geoms[fixed], crs, has_z, label)
@@ -188,17 +184,6 @@ def _check_finite(geoms: np.ndarray) -> None:
             f"{count} feature(s) have coordinates that are not finite numbers (inf or NaN), "
             f"e.g. feature {i + 1}: x {x:.6g}, y {y:.6g}; fix or remove them in the source"
         )
-
-
-def _parts(geoms: np.ndarray) -> list[np.ndarray]:
-    """One slice per CPU, of about as many vertices each (one polygon may outweigh
-    thousands of points)."""
-    count = min(os.cpu_count() or 1, len(geoms))
-    if count < 2:
-        return [geoms]
-    weights = np.cumsum(np.maximum(shapely.get_num_coordinates(geoms), 1))
-    edges = np.searchsorted(weights, np.linspace(0, weights[-1], count + 1)[1:-1])
-    return np.split(geoms, np.unique(edges))
 
 
 def _null_geometries(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray, int]:

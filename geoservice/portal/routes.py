@@ -56,6 +56,7 @@ def render_page(template: str, status: int = 200, **context: Any) -> Response:
     args = request.args.to_dict()
     other = "en" if lang == "el" else "el"
     switch = f"{request.path}?{urlencode({**args, 'lang': other})}"
+    here = request.full_path.rstrip("?")  # where sign-in and sign-out come back to
     body = render_template(
         template,
         lang=lang,
@@ -69,8 +70,8 @@ def render_page(template: str, status: int = 200, **context: Any) -> Response:
         other_lang=other,
         basemap={"url": basemap.get("url") or "", "attribution": basemap.get("attribution") or ""},
         who=catalogue.viewer(),
-        here=request.full_path.rstrip("?"),
-        signin_url=f"/portal/signin?{urlencode({'next': request.full_path.rstrip('?')})}",
+        here=here,
+        signin_url=f"/portal/signin?{urlencode({'next': here})}",
         **context,
     )
     response = make_response(body, status)
