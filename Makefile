@@ -15,6 +15,7 @@ test:
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
 
 bench:
 	bash scripts/setup.sh test

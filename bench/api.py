@@ -30,8 +30,8 @@ import requests
 from bench import api_check, api_report, api_servers, api_timing
 from bench.api_data import FULL, QUICK, WORK_DIR, Sizes, bench_settings, prepare_database
 from bench.api_scenarios import SQL_DIR, Scenario, scenarios
-from geoservice import db, registry
 from geoservice.settings import Settings
+from geoservice.store import db, registry
 
 RESULTS = Path(__file__).parent / "results"
 PORTS = {"ours": 18081, "pygeoapi": 18082, "pygeoapi_nocount": 18083, "tipg": 18084}

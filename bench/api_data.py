@@ -17,8 +17,8 @@ import numpy as np
 import psycopg
 import shapely
 
-from geoservice import db
 from geoservice.settings import Settings
+from geoservice.store import db
 from loaders.descriptor import Descriptor, parse_descriptor
 from loaders.pipeline import load
 

@@ -23,7 +23,7 @@ import requests
 import yaml
 
 from bench.api_data import WORK_DIR
-from geoservice.pygeoapi_config import CRS84, base_config, epsg_uri
+from geoservice.server.pygeoapi_config import CRS84, base_config, epsg_uri
 from geoservice.settings import Settings
 
 VENV_BIN = Path(sys.executable).parent

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.catalogue [--records 10000] [--duration 20] [--runs 2] [--quick]
 
 10,000 generated records (bench/catalogue_data.py) go into our catalogue
-(`geoservice.catalogue.index.publish`) and, as ISO 19139, into pycsw 2.6.2's repository, in
+(`loaders.catalogue.publish`) and, as ISO 19139, into pycsw 2.6.2's repository, in
 one dedicated embedded cluster (port 54369). Each search is checked against the generator's
 truth, then timed with wrk (8 connections, 2 threads) against `geoservice serve --workers 2`
 and pycsw under gunicorn -w 2, and with pgbench (-c 8 -j 2) running the SQL our search runs.
@@ -34,11 +34,11 @@ from bench import api_servers, api_timing
 from bench import catalogue_data as data
 from bench import catalogue_pycsw as pycsw
 from bench.catalogue_report import markdown
-from geoservice import db
-from geoservice.catalogue import records_api
-from geoservice.catalogue import search as catalogue_search
-from geoservice.catalogue.index import publish
+from geoservice.server.records import api as records_api
+from geoservice.server.records import search as catalogue_search
 from geoservice.settings import Settings
+from geoservice.store import db
+from loaders.catalogue import publish
 
 ROOT = Path(__file__).resolve().parent
 WORK_DIR = pycsw.WORK_DIR
@@ -362,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers:
             server.stop()
-        from geoservice.embedded_db import Cluster
+        from geoservice.store.embedded import Cluster
 
         Cluster.from_settings(settings).stop()
 

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from geoservice.catalogue.model import Entry, FieldEntry, Link
+from geoservice.store.records import Entry, FieldEntry, Link
 
 SEED = 20261124
 SCHOOL_SHARE = 0.0337  # 337 of 10,000

@@ -345,7 +345,7 @@ def table_facts(conn: psycopg.Connection, schema: str, table: str) -> dict:
 
 
 def start_cluster(port: int) -> tuple[Settings, Path]:
-    from geoservice.db import ensure_database
+    from geoservice.store.db import ensure_database
 
     folder = Path(tempfile.mkdtemp(prefix="geoservice-bench-db-"))
     os.chmod(folder, 0o755)
@@ -360,7 +360,7 @@ def start_cluster(port: int) -> tuple[Settings, Path]:
 
 
 def stop_cluster(settings: Settings, folder: Path) -> None:
-    from geoservice.embedded_db import Cluster
+    from geoservice.store.embedded import Cluster
 
     try:
         Cluster.from_settings(settings).stop()

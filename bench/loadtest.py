@@ -35,9 +35,9 @@ import requests
 from bench import api_servers
 from bench.api_data import FULL, WORK_DIR, Sizes, prepare_database
 from bench.api_servers import VENV_BIN
-from geoservice import db, registry
-from geoservice.embedded_db import Cluster
 from geoservice.settings import Settings
+from geoservice.store import db, registry
+from geoservice.store.embedded import Cluster
 
 RESULTS = Path(__file__).parent / "results"
 SCRIPT = Path(__file__).with_name("loadtest.lua")

@@ -19,8 +19,8 @@ from geoservice.errors import GeoserviceError
 from geoservice.settings import Settings
 
 if TYPE_CHECKING:  # imported where used: `geoservice --help` stays fast
-    from geoservice.catalogue.model import Entry
-    from geoservice.registry import CollectionRecord
+    from geoservice.store.records import Entry
+    from geoservice.store.registry import CollectionRecord
 
 console = Console(stderr=True)
 out = Console()
@@ -60,7 +60,7 @@ def db() -> None:
 @click.pass_obj
 def db_start(settings: Settings) -> None:
     """Create (first time) and start the local PostGIS cluster."""
-    from geoservice import db as database
+    from geoservice.store import db as database
 
     _require_embedded(settings)
     database.ensure_database(settings)
@@ -73,7 +73,7 @@ def db_start(settings: Settings) -> None:
 @click.pass_obj
 def db_stop(settings: Settings) -> None:
     """Stop the local PostGIS cluster."""
-    from geoservice.embedded_db import Cluster
+    from geoservice.store.embedded import Cluster
 
     _require_embedded(settings)
     Cluster.from_settings(settings).stop()
@@ -84,10 +84,10 @@ def db_stop(settings: Settings) -> None:
 @click.pass_obj
 def db_status(settings: Settings) -> None:
     """Say which database is in use and whether it answers."""
-    from geoservice import db as database
+    from geoservice.store import db as database
 
     if settings.embedded:
-        from geoservice.embedded_db import Cluster
+        from geoservice.store.embedded import Cluster
 
         cluster = Cluster.from_settings(settings)
         if not cluster.initialised():
@@ -155,8 +155,8 @@ def load(
       geoservice load roads.shp --id roads --crs EPSG:2100
       geoservice load collections/cadastre-orthophotos-wms.yml
     """
-    from geoservice import db as database
-    from geoservice.catalogue import resources
+    from geoservice.store import db as database
+    from loaders import resources
     from loaders.descriptor import descriptor_for_file, load_descriptor
     from loaders.pipeline import load as run_load
 
@@ -241,9 +241,9 @@ class _ProgressSteps:
 @click.pass_obj
 def list_collections(settings: Settings) -> None:
     """List the published collections, then the catalogued resources (documents, services)."""
-    from geoservice import db as database
-    from geoservice import registry
-    from geoservice.catalogue import resources
+    from geoservice.store import db as database
+    from geoservice.store import registry
+    from loaders import resources
 
     database.ensure_database(settings)
     with database.connect(settings) as conn:
@@ -305,8 +305,8 @@ def _list_layers(records: list[CollectionRecord]) -> None:
 @click.pass_obj
 def history(settings: Settings, collection_id: str) -> None:
     """Show the recent loads of a collection (successful and failed)."""
-    from geoservice import db as database
-    from geoservice import registry
+    from geoservice.store import db as database
+    from geoservice.store import registry
 
     database.ensure_database(settings)
     with database.connect(settings) as conn:
@@ -333,8 +333,8 @@ def history(settings: Settings, collection_id: str) -> None:
 @click.pass_obj
 def remove(settings: Settings, collection_id: str) -> None:
     """Unpublish a collection and drop its table (or remove a catalogued resource's record)."""
-    from geoservice import db as database
-    from geoservice.catalogue import resources
+    from geoservice.store import db as database
+    from loaders import resources
     from loaders.writer import remove_collection
 
     database.ensure_database(settings)
@@ -358,7 +358,7 @@ def backup(settings: Settings, file: Path) -> None:
     FILE is a pg_dump archive (custom format) of the schemas geoservice and data; it is
     written under a temporary name and renamed when complete.
     """
-    from geoservice import backup as backups
+    from geoservice.store import backup as backups
 
     contents = backups.backup(settings, file)
     size = file.stat().st_size / 1e6
@@ -378,7 +378,7 @@ def restore(settings: Settings, file: Path, force: bool) -> None:
     unless --force, which replaces them in one transaction (a failure changes nothing).
     A running server picks the restored catalogue up within a second.
     """
-    from geoservice import backup as backups
+    from geoservice.store import backup as backups
 
     contents = backups.restore(settings, file, force=force)
     out.print(f"restored {contents} from {file}", soft_wrap=True)
@@ -411,8 +411,8 @@ def keys_create(
     settings: Settings, name: str, roles: tuple[str, ...], groups: tuple[str, ...], days: int | None
 ) -> None:
     """Create a key and print it (once: only its hash is kept)."""
-    from geoservice import api_keys
-    from geoservice import db as database
+    from geoservice.server import api_keys
+    from geoservice.store import db as database
 
     database.ensure_database(settings)
     chosen = list(roles) or ([] if groups else ["staff"])
@@ -430,8 +430,8 @@ def keys_create(
 @click.pass_obj
 def keys_list(settings: Settings) -> None:
     """List keys (names, prefixes, roles, groups; never the keys)."""
-    from geoservice import api_keys
-    from geoservice import db as database
+    from geoservice.server import api_keys
+    from geoservice.store import db as database
 
     database.ensure_database(settings)
     with database.connect(settings) as conn:
@@ -455,8 +455,8 @@ def keys_list(settings: Settings) -> None:
 @click.pass_obj
 def keys_revoke(settings: Settings, name: str) -> None:
     """Revoke a key (servers stop accepting it within 10 seconds)."""
-    from geoservice import api_keys
-    from geoservice import db as database
+    from geoservice.server import api_keys
+    from geoservice.store import db as database
 
     database.ensure_database(settings)
     with database.connect(settings, autocommit=True) as conn:
@@ -473,7 +473,7 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
     """Serve OGC API Features (and the HTML pages) until interrupted."""
     from dataclasses import replace
 
-    from geoservice import db as database
+    from geoservice.store import db as database
 
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
     database.ensure_database(settings)
@@ -489,8 +489,8 @@ def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
     """Start the local database, load the Thessaloniki sample layers, serve them."""
     from dataclasses import replace
 
-    from geoservice import db as database
-    from geoservice.catalogue import resources
+    from geoservice.store import db as database
+    from loaders import resources
     from loaders.descriptor import load_descriptor
     from loaders.pipeline import load as run_load
 
@@ -512,6 +512,6 @@ def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
 
 
 def _run_server(settings: Settings, workers: int) -> None:
-    from geoservice import serving
+    from geoservice.server import serving
 
     serving.run(settings, workers)

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import psycopg
 
-from geoservice import db, registry
 from geoservice.errors import GeoserviceError, LoadError
 from geoservice.settings import Settings
+from geoservice.store import db, registry
 from loaders import notices, personal, writer
 from loaders.descriptor import Descriptor
 from loaders.model import PreparedLayer

@@ -20,11 +20,15 @@ import pyarrow as pa
 import shapely
 from psycopg import sql
 
-from geoservice import registry
-from geoservice.catalogue import index as catalogue
-from geoservice.feature_sql import ANCHOR_STEP
-from geoservice.registry import DATA_SCHEMA, STAGING_SCHEMA
-from loaders import copy_binary
+from geoservice.store import registry
+from geoservice.store.tables import (
+    ANCHOR_STEP,
+    DATA_SCHEMA,
+    GEOJSON_COLUMN,
+    GEOMETRY_COLUMN,
+    STAGING_SCHEMA,
+)
+from loaders import catalogue, copy_binary
 from loaders.model import PreparedLayer
 
 PG_TYPES = {
@@ -37,8 +41,6 @@ PG_TYPES = {
     "json": "jsonb",
 }
 GENERATED_ID = "fid"  # the key column when the source names no identifier
-GEOMETRY_COLUMN = "geom"
-GEOJSON_COLUMN = "geom_json"
 HEAVY_VERTICES = 8  # mean vertices per feature from which the GeoJSON is precomputed
 PARALLEL_INDEX_ROWS = 100_000  # from here the key and spatial indexes are built at once
 CHUNK_VERTICES = 50_000  # per COPY chunk: memory stays bounded, PostgreSQL parses one while

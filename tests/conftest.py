@@ -37,7 +37,7 @@ def settings() -> Iterator[Settings]:
     GEOSERVICE_TEST_DATABASE_URL points the tests at an existing server; otherwise an
     embedded cluster is created in a temporary folder and removed at the end.
     """
-    from geoservice.db import ensure_database
+    from geoservice.store.db import ensure_database
 
     url = os.environ.get("GEOSERVICE_TEST_DATABASE_URL", "")
     if url:
@@ -49,7 +49,7 @@ def settings() -> Iterator[Settings]:
     os.chmod(folder, 0o755)
     port = int(os.environ.get("GEOSERVICE_TEST_DB_PORT", "0")) or free_port()
     s = Settings(data_dir=folder, db_port=port)
-    from geoservice.embedded_db import Cluster
+    from geoservice.store.embedded import Cluster
 
     cluster = Cluster.from_settings(s)
     try:
@@ -64,7 +64,7 @@ def settings() -> Iterator[Settings]:
 def demo_collections(settings: Settings) -> dict[str, object]:
     """The demo descriptors, loaded once for the session: {id: LoadReport} of the layers.
     The resource descriptors (documents, services) among them are catalogued too."""
-    from geoservice.catalogue import resources
+    from loaders import resources
     from loaders.descriptor import load_descriptor
     from loaders.pipeline import load
 
@@ -81,7 +81,7 @@ def demo_collections(settings: Settings) -> dict[str, object]:
 @pytest.fixture(scope="session")
 def client(settings: Settings, demo_collections: dict) -> object:
     """The app in-process (no HTTP): for API behaviour."""
-    from geoservice.app import create_app
+    from geoservice.server.app import create_app
 
     return create_app(settings, refresh_seconds=0).test_client()
 

@@ -17,9 +17,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from geoservice import api_keys, db
-from geoservice.app import create_app
+from geoservice.server import api_keys
+from geoservice.server.app import create_app
 from geoservice.settings import PROJECT_ROOT, Settings
+from geoservice.store import db
 from loaders.descriptor import parse_descriptor
 from loaders.pipeline import load
 from loaders.writer import remove_collection

@@ -25,7 +25,7 @@ def items(client, collection: str, **params) -> dict:
 
 def column_for(client, collection: str, original: str) -> str:
     """The published (sanitised) property name of a source field, from the queryables' titles."""
-    from geoservice import db, registry
+    from geoservice.store import db, registry
 
     state = client.application.extensions["geoservice"]
     with db.connect(state.settings) as conn:
@@ -393,7 +393,7 @@ def test_deep_unfiltered_pages_from_anchors_match_offset_semantics(client, offse
 
 
 def test_an_unreachable_database_is_a_503_with_retry_after():
-    from geoservice.app import create_app
+    from geoservice.server.app import create_app
     from geoservice.settings import Settings
 
     down = create_app(Settings(database_url="postgresql://nobody@127.0.0.1:9/none"))
@@ -405,7 +405,7 @@ def test_an_unreachable_database_is_a_503_with_retry_after():
 
 def test_a_filtered_count_is_new_after_a_reload(settings, client):
     """Counts of a filter are remembered until the layer is loaded again, not longer."""
-    from geoservice import db
+    from geoservice.store import db
     from loaders.descriptor import parse_descriptor
     from loaders.pipeline import load
     from loaders.writer import remove_collection

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from psycopg.conninfo import make_conninfo
 
-from geoservice import db, registry
-from geoservice.backup import BackupError, backup, restore
 from geoservice.cli import main
-from geoservice.embedded_db import _bin
 from geoservice.settings import PROJECT_ROOT, Settings
+from geoservice.store import db, registry
+from geoservice.store.backup import BackupError, backup, restore
+from geoservice.store.embedded import _bin
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_a_restore_into_a_fresh_database_gives_back_everything(settings, archive
 
 
 def test_the_restored_database_serves_and_loads(settings, archive, fresh_database):
-    from geoservice.app import create_app
+    from geoservice.server.app import create_app
     from loaders.descriptor import load_descriptor
     from loaders.pipeline import load
 
@@ -134,7 +134,7 @@ def test_the_restored_database_serves_and_loads(settings, archive, fresh_databas
 
 
 def test_a_non_empty_database_is_refused_unless_forced(archive, fresh_database):
-    from geoservice.app import create_app
+    from geoservice.server.app import create_app
     from loaders.writer import remove_collection
 
     restore(fresh_database, archive)

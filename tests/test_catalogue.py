@@ -7,8 +7,8 @@ import pyogrio
 import pytest
 from owslib.ogcapi.records import Records
 
-from geoservice import db
 from geoservice.settings import PROJECT_ROOT
+from geoservice.store import db
 from loaders.descriptor import parse_descriptor
 from loaders.pipeline import load
 from loaders.writer import remove_collection

@@ -84,7 +84,7 @@ def test_qgis_reads_the_greek_grid_layer_in_pages(live_server, qgis):
 
 
 def test_the_date_header_follows_the_clock(live_server):
-    """The served Date header is cached per second (geoservice.serving): it must still move."""
+    """The served Date header is cached per second (server/serving.py): it must still move."""
     import email.utils
     import time
     import urllib.request

@@ -8,7 +8,7 @@ import zipfile
 import pyogrio
 import pytest
 
-from geoservice import downloads
+from geoservice.server.features import downloads
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "shp", "csv", "kml"])

@@ -15,15 +15,9 @@ from lxml import etree
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SH, SKOS
 
-from geoservice.catalogue import vocabularies as voc
-from geoservice.catalogue.exports import (
-    dcat_graph,
-    dcat_jsonld,
-    dcat_turtle,
-    iso19139,
-    to_mcf,
-)
-from geoservice.catalogue.model import Entry, FieldEntry, Link
+from geoservice.server.records.exports import dcat_graph, dcat_jsonld, dcat_turtle, iso19139, to_mcf
+from geoservice.store import vocabularies as voc
+from geoservice.store.records import Entry, FieldEntry, Link
 
 BASE = "http://127.0.0.1:5000"
 DCAT = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's closed one warns under pytest
@@ -478,7 +472,7 @@ def test_iso19139_compiles_the_template_once():
     whole catalogue took minutes. The compiled template is kept for the process."""
     import time
 
-    from geoservice.catalogue.exports import _iso_template
+    from geoservice.server.records.exports import _iso_template
 
     iso19139(FULL, BASE)
     before = _iso_template.cache_info()
@@ -495,8 +489,8 @@ def test_iso19139_compiles_the_template_once():
 
 
 def _demo_resources() -> list[Entry]:
-    from geoservice.catalogue import resources
     from geoservice.settings import PROJECT_ROOT
+    from loaders import resources
 
     return [
         resources.entry_for_resource(resources.load_resource(path), "2026-01-01T00:00:00Z")

@@ -26,9 +26,9 @@ import requests
 import shapely
 from conftest import free_port
 
-from geoservice import db
-from geoservice.embedded_db import Cluster
 from geoservice.settings import PROJECT_ROOT, Settings
+from geoservice.store import db
+from geoservice.store.embedded import Cluster
 from loaders.descriptor import load_descriptor, parse_descriptor
 from loaders.pipeline import load
 

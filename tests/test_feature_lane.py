@@ -8,9 +8,9 @@ from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.http import parse_accept_header
 from werkzeug.test import Client
 
-from geoservice import feature_lane
-from geoservice.app import create_app
-from geoservice.feature_lane import FeatureLane
+from geoservice.server.app import create_app
+from geoservice.server.features import shortcut as feature_lane
+from geoservice.server.features.shortcut import FeatureLane
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""geoservice.heap: a worker gives back the memory of a big response once it is sent."""
+"""geoservice.server.heap: a worker gives back the memory of a big response once it is sent."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 # followed by a small block that stays: the freed 1 MB blocks are holes in the heap.
 SCRIPT = """
 import os, resource, sys
-from geoservice import heap
+from geoservice.server import heap
 if sys.argv[1] == "bound":
     assert heap.bound()
 def rss_mb():

@@ -13,9 +13,9 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from geoservice import db, registry
 from geoservice.cli import main
 from geoservice.errors import LoadError
+from geoservice.store import db, registry
 from loaders import prepare, readers
 from loaders.descriptor import parse_descriptor
 from loaders.pipeline import load

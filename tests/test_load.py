@@ -14,8 +14,8 @@ import pyogrio
 import pytest
 from lxml import etree
 
-from geoservice import db, registry
 from geoservice.errors import ConfigError, EncodingError, LoadError
+from geoservice.store import db, registry
 from loaders.descriptor import parse_descriptor
 from loaders.pipeline import load
 
@@ -250,7 +250,7 @@ def test_two_loads_of_one_layer_at_once_are_serialised(settings, published_shape
 
 
 def test_the_server_sees_loads_and_removals_without_a_restart(settings, shared_data):
-    from geoservice.app import create_app
+    from geoservice.server.app import create_app
     from loaders.writer import remove_collection
 
     client = create_app(settings, refresh_seconds=0).test_client()
@@ -357,9 +357,9 @@ def test_heavy_geometries_get_their_geojson_precomputed(settings, demo_collectio
 
 
 def test_big_features_are_paged_a_row_each_with_the_same_page(settings, demo_collections):
-    from geoservice.feature_sql import BIG_FEATURE_VERTICES, Layer, Query
-    from geoservice.feature_store import FeatureStore
-    from geoservice.pygeoapi_config import collection_resource
+    from geoservice.server.features.sql import BIG_FEATURE_VERTICES, Layer, Query
+    from geoservice.server.features.store import FeatureStore
+    from geoservice.server.pygeoapi_config import collection_resource
 
     with db.connect(settings) as conn:
         prefectures = registry.get_collection(conn, "prefectures")

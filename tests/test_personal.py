@@ -17,10 +17,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from geoservice import db, registry
 from geoservice.cli import main as cli_main
 from geoservice.errors import ConfigError
 from geoservice.settings import PROJECT_ROOT
+from geoservice.store import db, registry
 from loaders import personal
 from loaders.descriptor import load_descriptor, parse_descriptor
 from loaders.personal import PersonalDataError

@@ -24,10 +24,10 @@ import pyogrio
 import pytest
 import requests
 
-from geoservice.catalogue import index
-from geoservice.catalogue import search as catalogue_search
-from geoservice.catalogue.model import Entry
+from geoservice.server.records import search as catalogue_search
 from geoservice.settings import PROJECT_ROOT
+from geoservice.store.records import Entry
+from loaders import catalogue as index
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]'")
 expect = playwright_api.expect  # waits without eval (the pages' CSP forbids it)
@@ -348,7 +348,7 @@ def test_unknown_dataset_is_404_page(portal):
 def test_maps_work_when_the_basemap_is_unreachable(portal, settings):
     """The tile server (server.map.url) is asked, does not answer (the test browser resolves
     no other host): the features are drawn on the map's plain background, nothing breaks."""
-    from geoservice.pygeoapi_config import base_config
+    from geoservice.server.pygeoapi_config import base_config
 
     tiles = urlparse(base_config(settings)["server"]["map"]["url"]).netloc
     portal.goto(portal.base + "/portal/datasets/municipalities")
@@ -537,7 +537,7 @@ def test_every_template_string_has_greek():
     from babel.support import Translations
     from pygeoapi.util import TEMPLATESDIR
 
-    from geoservice.pygeoapi_config import PACKAGE_DIR
+    from geoservice.server.pygeoapi_config import PACKAGE_DIR
 
     sys_path = PACKAGE_DIR / "templates" / "locale"
     spec = importlib.util.spec_from_file_location("translations", sys_path / "translations.py")
@@ -578,7 +578,7 @@ def test_api_definition_page_is_accessible(portal):
 
 
 def test_pygeoapi_pages_in_greek(portal, settings):
-    from geoservice.pygeoapi_config import base_config
+    from geoservice.server.pygeoapi_config import base_config
 
     assert Path(base_config(settings)["server"]["locale_dir"], "el", "LC_MESSAGES").is_dir()
     portal.goto(portal.base + "/?lang=el")
@@ -618,9 +618,9 @@ def test_pygeoapi_pages_greek_by_default_and_remember_the_choice(portal, live_se
 
 
 def test_downloads_select_features_as_the_items_api_does(client, tmp_path):
-    """geoservice.downloads takes the items API's parameters (a property filter, an OGC CRS URI),
-    so /collections/{id}/download can offer the same formats."""
-    from geoservice import downloads
+    """server/features/downloads.py takes the items API's parameters (a property filter, an OGC
+    CRS URI), so /collections/{id}/download can offer the same formats."""
+    from geoservice.server.features import downloads
 
     collection = client.application.extensions["geoservice"].current().collections["municipalities"]
     chunks, headers = downloads.response(
@@ -654,7 +654,8 @@ HIDDEN_WORD = "kingfisherlayer"  # only the hidden layer's title has it
 @pytest.fixture(scope="module")
 def staff_key(settings, demo_collections) -> Iterator[str]:
     """An internal (staff-only) layer and a staff key, removed afterwards."""
-    from geoservice import api_keys, db
+    from geoservice.server import api_keys
+    from geoservice.store import db
     from loaders.descriptor import parse_descriptor
     from loaders.pipeline import load
     from loaders.writer import remove_collection
@@ -717,7 +718,7 @@ def test_portal_shows_no_collection_the_caller_may_not_see(client, staff_key, pa
         assert "Καλαμαριάς" in staff_text
 
 
-# -- staff sign-in (geoservice.session) ------------------------------------------------------
+# -- staff sign-in (server/session.py) ---------------------------------------------------------
 
 
 def _session_cookie(page) -> dict | None:
@@ -762,8 +763,9 @@ def test_staff_sign_in_shows_internal_layers_until_sign_out(portal, staff_key):
 
 
 def test_a_revoked_key_signs_its_holder_out(portal, staff_key, settings):
-    from geoservice import api_keys, db
-    from geoservice.auth import KEY_CACHE_SECONDS
+    from geoservice.server import api_keys
+    from geoservice.server.auth import KEY_CACHE_SECONDS
+    from geoservice.store import db
 
     with db.connect(settings, autocommit=True) as conn:
         key = api_keys.create(conn, "test-portal-revoked", ["staff"], [])

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from geoservice import db
-from geoservice.catalogue import resources
 from geoservice.cli import main
 from geoservice.errors import ConfigError, NotFound
 from geoservice.settings import PROJECT_ROOT
+from geoservice.store import db
+from loaders import resources
 from loaders.descriptor import parse_descriptor
 from loaders.pipeline import load
 from loaders.writer import remove_collection

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from geoservice import db
+from geoservice.store import db
 
 
 def test_schema_is_applied_once_and_again_when_it_changes(settings):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoservice import db
+from geoservice.store import db
 from loaders import writer
 from loaders.descriptor import parse_descriptor
 from loaders.model import FieldInfo, PreparedLayer

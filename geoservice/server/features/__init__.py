@@ -1,0 +1,1 @@
+"""OGC API Features: items, one item, downloads, their SQL and the store they read."""

@@ -1,0 +1,245 @@
+"""The portal's pages: search (home), dataset, download, dashboard.
+
+Server-rendered with Flask's Jinja: the page is complete HTML on first paint (text, results,
+facets, metadata, history work without JavaScript); the maps and the attribute table read
+the OGC API endpoints from the browser.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+)
+
+from geoservice.errors import BadRequest, NotFound
+from geoservice.server.features import downloads
+from geoservice.server.portal import catalogue, display, i18n
+from geoservice.server.portal.places import outline, places
+from geoservice.store import db
+from geoservice.store.vocabularies import INSPIRE
+
+blueprint = Blueprint("portal", __name__, template_folder="templates", url_prefix="/portal")
+PREVIEW_LIMIT = 1000  # features the preview map asks for at once
+TABLE_PAGE = 20
+SEARCH_AREA = (22.80, 40.52, 23.10, 40.72)  # the home map's first view: Thessaloniki
+
+
+def _state():
+    return current_app.extensions["geoservice"]
+
+
+def _snapshot():
+    """The server's snapshot for this caller (only the collections it may see)."""
+    who = catalogue.viewer()
+    return _state().current(who) if who is not None else _state().current()
+
+
+def _connection():
+    return db.shared_pool(_state().settings.dsn).connection()
+
+
+def render_page(template: str, status: int = 200, **context: Any) -> Response:
+    lang = i18n.language()
+    t = i18n.translator(lang)
+    base_url = _state().settings.base_url
+    snapshot = _snapshot()
+    basemap = snapshot.api.config["server"].get("map") or {}
+    args = request.args.to_dict()
+    other = "en" if lang == "el" else "el"
+    switch = f"{request.path}?{urlencode({**args, 'lang': other})}"
+    here = request.full_path.rstrip("?")  # where sign-in and sign-out come back to
+    body = render_template(
+        template,
+        lang=lang,
+        t=t,
+        pick=lambda texts: i18n.pick(texts, lang),
+        frequency=lambda code: i18n.frequency(code, lang),
+        theme_name=lambda code: _theme_name(code, lang),
+        display=display,
+        base_url=base_url,
+        switch_url=switch,
+        other_lang=other,
+        basemap={"url": basemap.get("url") or "", "attribution": basemap.get("attribution") or ""},
+        who=catalogue.viewer(),
+        here=here,
+        signin_url=f"/portal/signin?{urlencode({'next': here})}",
+        **context,
+    )
+    response = make_response(body, status)
+    response.headers["Content-Language"] = lang
+    response.vary.add("Cookie")
+    if request.args.get("lang") in i18n.LANGUAGES:  # remember an explicit choice
+        i18n.remember(response, lang)
+    return response
+
+
+@blueprint.before_app_request
+def _language_of_pygeoapi_pages() -> None:
+    """pygeoapi's HTML pages speak the portal's language: ?lang=, else the visitor's
+    remembered choice (the cookie), else Greek, as the portal's own pages do. pygeoapi reads
+    only ?lang= and Accept-Language, so the choice reaches it as Accept-Language. Requests
+    for JSON and the other encodings keep their Accept-Language negotiation."""
+    if request.blueprint == blueprint.name or request.args.get("lang") or not _wants_html():
+        return
+    request.environ["HTTP_ACCEPT_LANGUAGE"] = i18n.language()
+
+
+@blueprint.after_app_request
+def _remember_language(response: Response) -> Response:
+    """A language chosen on one of pygeoapi's pages (?lang=) is remembered like the portal's."""
+    if request.blueprint != blueprint.name and response.mimetype == "text/html":
+        response.vary.add("Cookie")
+        if request.args.get("lang") in i18n.LANGUAGES:
+            i18n.remember(response, request.args["lang"])
+    return response
+
+
+def _wants_html() -> bool:
+    fmt = request.args.get("f")
+    if fmt is not None:
+        return fmt.lower() == "html"
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def _theme_name(code: str | None, lang: str) -> str:
+    theme = INSPIRE.get(code or "")
+    if theme is None:
+        return code or ""
+    return theme.el if lang == "el" else theme.en
+
+
+@blueprint.get("/")
+def home() -> Response:
+    form = request.args.to_dict()
+    snapshot = _snapshot()
+    known_places = places(snapshot.collections, snapshot.version)
+    place = next((p for p in known_places if p.id == form.get("place")), None)
+    bbox = (form.get("bbox") or "").strip() or (place.bbox_text if place else None)
+    error = None
+    parsed = result = None
+    try:
+        params = catalogue.search_params(form, bbox)
+        with _connection() as conn:
+            parsed, result = catalogue.search(conn, params, snapshot.version)
+    except BadRequest as err:
+        error = str(err)
+    active = [(name, form[name]) for name in (*catalogue.FACET_PARAMS, "fresh") if form.get(name)]
+    return render_page(
+        "portal/home.html",
+        status=400 if error else 200,
+        form=form,
+        bbox=bbox or "",
+        place=place,
+        places=known_places,
+        error=error,
+        search=parsed,
+        result=result,
+        active=active,
+        page_size=catalogue.PAGE,
+        freshness_days=catalogue.FRESHNESS_DAYS,
+        facet_names=catalogue.FACET_PARAMS,
+        link=lambda **changes: _link(form, **changes),
+        outline=display.outline_path(outline(snapshot.collections, snapshot.version)),
+        search_area=SEARCH_AREA,
+    )
+
+
+def _link(form: dict[str, str], **changes: str | None) -> str:
+    """The home page with the current search changed (None removes a parameter)."""
+    values = {k: v for k, v in form.items() if k not in ("offset", "lang")}
+    values.update(changes)
+    values = {k: v for k, v in values.items() if v not in (None, "")}
+    return "?" + urlencode(values) if values else "?"
+
+
+@blueprint.get("/datasets/<dataset_id>")
+def dataset(dataset_id: str) -> Response:
+    snapshot = _snapshot()
+    with _connection() as conn:
+        try:
+            entry = catalogue.entry(conn, dataset_id, snapshot.version)
+        except NotFound as err:
+            return render_page("portal/not_found.html", status=404, message=str(err))
+        history = catalogue.history(conn, dataset_id)
+    latest = next((h for h in history if h["status"] == "published"), None)
+    return render_page(
+        "portal/dataset.html",
+        entry=entry,
+        history=history,
+        latest=latest,
+        has_features=dataset_id in snapshot.collections,
+        preview_limit=PREVIEW_LIMIT,
+        table_page=TABLE_PAGE,
+    )
+
+
+@blueprint.get("/datasets/<dataset_id>/download")
+def download(dataset_id: str) -> Response:
+    snapshot = _snapshot()
+    with _connection() as conn:
+        catalogue.entry(conn, dataset_id, snapshot.version)  # 404 unless the visitor may see it
+    collection = snapshot.collections.get(dataset_id)
+    if collection is None:
+        raise NotFound(f"dataset '{dataset_id}' has no features to download")
+    params = {k: v for k, v in request.args.items() if k in ("format", "crs", "bbox") and v}
+    chunks, headers = downloads.response(collection, params)
+    return Response(stream_with_context(chunks), 200, headers)
+
+
+def _joined(entry: dict[str, Any], first_load: Any) -> Any:
+    return (
+        display.parse_time(entry.get("created"))
+        or first_load
+        or display.parse_time(entry.get("updated"))
+    )
+
+
+@blueprint.get("/dashboard")
+def dashboard() -> Response:
+    snapshot = _snapshot()
+    with _connection() as conn:
+        everything = catalogue.everything(conn, snapshot.version)
+        # Loads are read only for what the caller's search found (layers have loads;
+        # catalogued documents and services do not).
+        layers = [e["id"] for e in everything.entries if e["id"] in snapshot.collections]
+        loads = catalogue.recent_loads(conn, layers)
+        first_loads = catalogue.first_published(conn, layers)
+    rows = []
+    for entry in everything.entries:
+        fresh = display.freshness(entry.get("updated"), entry.get("update_frequency"))
+        rows.append((entry, fresh))
+    rows.sort(key=lambda r: (not r[1].stale, -(r[1].age_days or 0)))
+    titles = {e["id"]: e["title"] for e in everything.entries}
+    # Catalogue growth: when each visible entry joined the catalogue (its own creation date,
+    # else its layer's first successful load, else its last update: the earliest we know).
+    joined = [_joined(e, first_loads.get(e["id"])) for e in everything.entries]
+    growth = display.growth([d for d in joined if d is not None])
+    lang = i18n.language()
+    departments = Counter(
+        i18n.pick((e.get("contact") or {}).get("department"), lang)
+        or i18n.translator(lang)("unknown_department")
+        for e in everything.entries
+    )
+    return render_page(
+        "portal/dashboard.html",
+        departments=dict(departments.most_common()),
+        facets=everything.facets or {},
+        matched=everything.matched,
+        rows=rows,
+        stale=sum(1 for _, f in rows if f.stale),
+        unscheduled=sum(1 for _, f in rows if f.allowed_days is None and not f.stale),
+        loads=loads,
+        titles=titles,
+        growth=growth,
+        largest=max((total for _, _, total in growth), default=1),
+    )

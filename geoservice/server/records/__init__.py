@@ -1,0 +1,1 @@
+"""OGC API Records: the catalogue's search, records, pygeoapi provider and exports."""

@@ -1,0 +1,176 @@
+"""The registry of published collections and of every load.
+
+Reads for the server, writes for the loaders.
+
+Writes happen inside the caller's transaction, so a data table and its metadata change together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from geoservice.errors import NotFound
+from geoservice.store.tables import DATA_SCHEMA
+
+
+@dataclass
+class CollectionRecord:
+    """One published collection, as the server needs it."""
+
+    id: str
+    table_name: str
+    descriptor: dict[str, Any]
+    fields: list[dict[str, Any]]
+    id_field: str
+    geometry_type: str
+    has_z: bool
+    source_crs: str
+    source_srid: int | None
+    bbox: list[float] | None
+    source_bbox: list[float] | None
+    temporal_field: str | None
+    temporal_extent: list[datetime] | None
+    feature_count: int
+    updated_at: datetime
+    geojson_column: str | None = None  # CRS84 GeoJSON of each geometry, precomputed at load
+    page_anchors: list[Any] | None = None  # every 1000th key, in key order
+    mean_vertices: float | None = None  # vertices per feature
+
+    @property
+    def qualified_table(self) -> tuple[str, str]:
+        return (DATA_SCHEMA, self.table_name)
+
+    def field_by_name(self) -> dict[str, dict[str, Any]]:
+        return {f["name"]: f for f in self.fields}
+
+
+_COLUMNS = (
+    "id, table_name, descriptor, fields, id_field, geometry_type, has_z, source_crs, source_srid, "
+    "bbox, source_bbox, temporal_field, temporal_extent, feature_count, updated_at, "
+    "geojson_column, page_anchors, mean_vertices"
+)
+
+
+def list_collections(conn: psycopg.Connection) -> list[CollectionRecord]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(f"SELECT {_COLUMNS} FROM geoservice.collections ORDER BY id").fetchall()
+    return [CollectionRecord(**row) for row in rows]
+
+
+def get_collection(conn: psycopg.Connection, collection_id: str) -> CollectionRecord:
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            f"SELECT {_COLUMNS} FROM geoservice.collections WHERE id = %s", (collection_id,)
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"no published collection '{collection_id}'")
+    return CollectionRecord(**row)
+
+
+def catalogue_version(conn: psycopg.Connection) -> int:
+    """Changes whenever a collection is published, replaced or removed."""
+    row = conn.execute(
+        "SELECT last_value + CASE WHEN is_called THEN 0 ELSE -1 END "
+        "FROM geoservice.catalogue_version"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def upsert_collection(conn: psycopg.Connection, record: dict[str, Any]) -> None:
+    """Insert or replace a collection row (caller's transaction) and bump the catalogue version."""
+    values = dict(record)
+    values["descriptor"] = Jsonb(values["descriptor"])
+    values["fields"] = Jsonb(values["fields"])
+    values["page_anchors"] = Jsonb(values.get("page_anchors"))
+    columns = [c.strip() for c in _COLUMNS.split(",") if c.strip() != "updated_at"]
+    placeholders = ", ".join(f"%({c})s" for c in columns)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")
+    conn.execute(
+        f"INSERT INTO geoservice.collections ({', '.join(columns)}) VALUES ({placeholders}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}, updated_at = now()",
+        values,
+    )
+    conn.execute("SELECT nextval('geoservice.catalogue_version')")
+
+
+def delete_collection(conn: psycopg.Connection, collection_id: str) -> CollectionRecord:
+    record = get_collection(conn, collection_id)
+    conn.execute("DELETE FROM geoservice.collections WHERE id = %s", (collection_id,))
+    conn.execute("SELECT nextval('geoservice.catalogue_version')")
+    return record
+
+
+# -- load history ------------------------------------------------------------
+
+
+def start_load(conn: psycopg.Connection, collection_id: str, source: str) -> int:
+    row = conn.execute(
+        "INSERT INTO geoservice.loads (collection_id, status, source) VALUES (%s, 'running', %s) "
+        "RETURNING load_id",
+        (collection_id, source),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def finish_load(conn: psycopg.Connection, load_id: int, status: str, **facts: Any) -> None:
+    allowed = {
+        "source_checksum",
+        "feature_count",
+        "null_geometries",
+        "repaired_geometries",
+        "bbox",
+        "encoding",
+        "warnings",
+        "error",
+        "seconds",
+    }
+    unknown = set(facts) - allowed
+    if unknown:
+        raise ValueError(f"unknown load facts: {sorted(unknown)}")
+    if "warnings" in facts:
+        facts["warnings"] = Jsonb(facts["warnings"])
+    sets = ", ".join(f"{k} = %({k})s" for k in facts)
+    conn.execute(
+        f"UPDATE geoservice.loads SET status = %(status)s, finished_at = now()"
+        f"{', ' + sets if sets else ''} WHERE load_id = %(load_id)s",
+        {"status": status, "load_id": load_id, **facts},
+    )
+
+
+def load_history(conn: psycopg.Connection, collection_id: str, limit: int = 20) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT * FROM geoservice.loads WHERE collection_id = %s "
+            "ORDER BY started_at DESC, load_id DESC LIMIT %s",
+            (collection_id, limit),
+        ).fetchall()
+
+
+def recent_loads(
+    conn: psycopg.Connection, limit: int = 100, collections: list[str] | None = None
+) -> list[dict]:
+    """The latest load attempts, newest first: of every collection, or of `collections`."""
+    where = "" if collections is None else "WHERE collection_id = ANY(%(ids)s) "
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            f"SELECT * FROM geoservice.loads {where}"
+            "ORDER BY started_at DESC, load_id DESC LIMIT %(limit)s",
+            {"ids": collections, "limit": limit},
+        ).fetchall()
+
+
+def first_published(conn: psycopg.Connection, collections: list[str]) -> dict[str, datetime]:
+    """When each of `collections` was first published (its first good load)."""
+    rows = conn.execute(
+        "SELECT collection_id, min(started_at) FROM geoservice.loads "
+        "WHERE status = 'published' AND collection_id = ANY(%s) GROUP BY collection_id",
+        (collections,),
+    ).fetchall()
+    return dict(rows)
