@@ -128,10 +128,6 @@ class Cluster:
         if self.running():
             self._run([_bin("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"])
 
-    def destroy(self) -> None:
-        self.stop()
-        shutil.rmtree(self.pgdata, ignore_errors=True)
-
     # -- helpers ---------------------------------------------------------
 
     def _wait_ready(self, seconds: float = 30) -> None:

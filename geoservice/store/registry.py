@@ -16,7 +16,6 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from geoservice.errors import NotFound
-from geoservice.store.tables import DATA_SCHEMA
 
 
 @dataclass
@@ -41,13 +40,6 @@ class CollectionRecord:
     geojson_column: str | None = None  # CRS84 GeoJSON of each geometry, precomputed at load
     page_anchors: list[Any] | None = None  # every 1000th key, in key order
     mean_vertices: float | None = None  # vertices per feature
-
-    @property
-    def qualified_table(self) -> tuple[str, str]:
-        return (DATA_SCHEMA, self.table_name)
-
-    def field_by_name(self) -> dict[str, dict[str, Any]]:
-        return {f["name"]: f for f in self.fields}
 
 
 _COLUMNS = (
