@@ -50,9 +50,14 @@ CRS = {
 
 
 def response(
-    collection: Collection, params: dict[str, str]
-) -> tuple[Iterator[bytes], dict[str, str]]:
-    """The file for `format` (default geojson) in `crs` (4326 or 2100), optional `bbox`."""
+    collection: Collection, params: dict[str, str], *, head: bool = False
+) -> tuple[Body, dict[str, str]]:
+    """The file for `format` (default geojson) in `crs` (4326 or 2100), optional `bbox`.
+
+    The body's close() (which the WSGI server calls when the client goes away, even before
+    the first chunk) removes the temporary folder. For a HEAD (`head=True`) the query runs
+    (a value it refuses is the same 400 as for a GET) but nothing is converted: the headers
+    come without Content-Length (only a conversion would know it) and the body is empty."""
     name = (params.get("format") or "geojson").lower()
     fmt = FORMATS.get(name) if name in OFFERED else None
     if fmt is None:
@@ -72,17 +77,23 @@ def response(
     chunks, headers = download_response(collection, query)
     if fmt.driver is None and CRS[code]:
         fmt = FORMATS["geojson-crs"]
+    filename = f"{collection.id}-shp.zip" if name == "shp" else f"{collection.id}.{fmt.extension}"
     if fmt.driver is None:
-        headers["Content-Disposition"] = f'attachment; filename="{collection.id}.geojson"'
-        return chunks, headers
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return Body(chunks), headers
+    if head:
+        chunks.close()  # type: ignore[attr-defined]  # a generator: let go of the query
+        return Body(iter(())), {
+            "Content-Type": fmt.media_type,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        }
     folder = Path(tempfile.mkdtemp(prefix="geoservice-download-"))
     try:
         path = _convert(chunks, folder, collection.id, fmt, int(code))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    filename = f"{collection.id}-shp.zip" if name == "shp" else path.name
-    return _stream_and_delete(path, folder), {
+    return Body(_read(path), folder), {
         "Content-Type": fmt.media_type,
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Content-Length": str(path.stat().st_size),
@@ -137,10 +148,36 @@ def _translate(source: Path, target: Path, name: str, fmt: Format, epsg: int) ->
         )
 
 
-def _stream_and_delete(path: Path, folder: Path) -> Iterator[bytes]:
-    try:
-        with open(path, "rb") as stream:
-            while chunk := stream.read(CHUNK):
-                yield chunk
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+def _read(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+class Body:
+    """A response body that cleans up when closed or read to its end: the temporary folder
+    (if any) is removed, the chunks' generator closed. A generator's own `finally` would not
+    do: it never runs for a generator closed before its first chunk (a HEAD, or a client gone
+    before the body started)."""
+
+    def __init__(self, chunks: Iterator[bytes], folder: Path | None = None) -> None:
+        self._chunks = chunks
+        self._folder = folder
+
+    def __iter__(self) -> Body:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except BaseException:  # the end, or a failure: either way, done
+            self.close()
+            raise
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
