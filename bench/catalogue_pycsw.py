@@ -5,7 +5,7 @@ runs from /tmp/geoservice-bench-catalogue/pycsw-venv (Python 3.12.1 from pyenv; 
 imports pkg_resources, so setuptools < 81), with its repository (`pycsw-admin.py setup_db`:
 the `records` table, a GIN full-text index, a native PostGIS geometry column) in a
 database `pycsw` of the benchmark's cluster, loaded from the same records as ISO 19139 XML
-(`geoservice.server.records.exports.iso19139`) with `pycsw-admin.py load_records`.
+(`geoservice.server.records.iso19139.iso19139`) with `pycsw-admin.py load_records`.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ temp_extent=2008-01-01/2026-12-31
 def _iso_one(args: tuple[dict, str]) -> tuple[str, str]:
     from dataclasses import asdict  # noqa: F401 (keeps the worker import light)
 
-    from geoservice.server.records.exports import iso19139
+    from geoservice.server.records.iso19139 import iso19139
 
     data, base_url = args
     entry = Entry.from_json(data)

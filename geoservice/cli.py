@@ -6,6 +6,7 @@ one line on stderr with a non-zero exit code; nothing prints a trace at a user.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,9 +44,10 @@ def main(ctx: click.Context) -> None:
     """geoservice: publish a city's spatial layers as OGC API Features.
 
     With no DATABASE_URL, a local PostgreSQL+PostGIS cluster in .geoservice/ is used
-    (started on demand). Set DATABASE_URL to use an existing PostGIS instead.
+    (started on demand). Set DATABASE_URL to use an existing PostGIS instead. Every setting
+    (GEOSERVICE_*): the README's Configuration, or `geoservice settings`.
     """
-    ctx.obj = Settings.from_env()
+    ctx.obj = Settings.from_env()  # a wrong value: one line naming the variable (ConfigError)
 
 
 # -- database ------------------------------------------------------------------
@@ -471,11 +473,10 @@ def keys_revoke(settings: Settings, name: str) -> None:
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
     """Serve OGC API Features (and the HTML pages) until interrupted."""
-    from dataclasses import replace
-
     from geoservice.store import db as database
 
-    settings = replace(settings, host=host or settings.host, port=port or settings.port)
+    settings = settings.replace(host=host or settings.host, port=port or settings.port)
+    _check_server_config(settings)
     database.ensure_database(settings)
     out.print(f"serving on {settings.base_url}  (Ctrl+C to stop)")
     _run_server(settings, workers)
@@ -487,14 +488,14 @@ def serve(settings: Settings, host: str | None, port: int | None, workers: int) 
 @click.pass_obj
 def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
     """Start the local database, load the Thessaloniki sample layers, serve them."""
-    from dataclasses import replace
-
     from geoservice.store import db as database
     from loaders import resources
     from loaders.descriptor import load_descriptor
     from loaders.pipeline import load as run_load
 
-    settings = replace(settings, port=port or settings.port)
+    settings = settings.replace(port=port or settings.port)
+    if not no_serve:
+        _check_server_config(settings)
     database.ensure_database(settings)
     for path in sorted(settings.collections_dir.glob("*.yml")):
         if resources.declares_resource(path):
@@ -509,6 +510,26 @@ def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
         return
     out.print(f"serving on {settings.base_url}  (open it in a browser or QGIS; Ctrl+C to stop)")
     _run_server(settings, workers=2)
+
+
+@main.command("settings")
+@click.pass_obj
+def show_settings(settings: Settings) -> None:
+    """List every setting: its variable, the value in force (secrets hidden), its meaning."""
+    table = Table("variable", "value", "meaning")
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        shown = ",".join(value) if isinstance(value, tuple) else str(value)
+        shown = re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", shown)  # a password in DATABASE_URL
+        table.add_row(Settings.variable(name), shown, Settings.model_fields[name].description)
+    out.print(table)
+
+
+def _check_server_config(settings: Settings) -> None:
+    """A wrong config/server.yml identity: one line now, not an error page later."""
+    from geoservice.server import identity
+
+    identity.of(settings)
 
 
 def _run_server(settings: Settings, workers: int) -> None:

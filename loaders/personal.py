@@ -78,7 +78,7 @@ def protect(layer: PreparedLayer, descriptor: Descriptor, settings: Settings) ->
         )
     hashed = [f for f in layer.fields if decisions.get(f.original) == "pseudonymise"]
     if hashed:
-        key = pseudonym_key(settings.data_dir)
+        key = pseudonym_key(settings.data_dir, settings.pseudonym_key.get_secret_value())
         for f in hashed:
             layer.frame[f.name] = pseudonymise(layer.frame[f.name], key)
             f.type = "string"
@@ -96,10 +96,10 @@ def field_record(f: FieldInfo, descriptor: Descriptor) -> dict:
 # --- pseudonyms ---------------------------------------------------------------------------
 
 
-def pseudonym_key(data_dir: Path, env: Mapping[str, str] | None = None) -> bytes:
-    """GEOSERVICE_PSEUDONYM_KEY, else the deployment's key file (created on first use)."""
-    env = os.environ if env is None else env
-    secret = env.get(KEY_ENV, "")
+def pseudonym_key(data_dir: Path, secret: str = "", env: Mapping[str, str] | None = None) -> bytes:
+    """The deployment's secret (settings.pseudonym_key, GEOSERVICE_PSEUDONYM_KEY; or KEY_ENV in
+    `env`), else its key file (created on first use)."""
+    secret = secret or (env or {}).get(KEY_ENV, "")
     if secret:
         if len(secret) < MIN_KEY_LENGTH:
             raise ConfigError(

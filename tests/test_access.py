@@ -294,10 +294,8 @@ def test_security_headers_and_cors(app_client):
 
 
 def test_cors_limited_to_configured_origins(settings, hidden_layers):
-    from dataclasses import replace
-
     client = create_app(
-        replace(settings, cors_origins=("https://city.example.gr",)), refresh_seconds=0
+        settings.replace(cors_origins=("https://city.example.gr",)), refresh_seconds=0
     ).test_client()
     allowed = client.get("/collections?f=json", headers={"Origin": "https://city.example.gr"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://city.example.gr"
@@ -345,11 +343,8 @@ def _token(key, **claims) -> str:
 
 @pytest.fixture(scope="module")
 def oidc_client(settings, identity_provider):
-    from dataclasses import replace
-
     jwks_url, _ = identity_provider
-    configured = replace(
-        settings,
+    configured = settings.replace(
         oidc_issuer=ISSUER,
         oidc_audience="geoservice",
         oidc_jwks_url=jwks_url,

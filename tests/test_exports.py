@@ -15,7 +15,8 @@ from lxml import etree
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SH, SKOS
 
-from geoservice.server.records.exports import dcat_graph, dcat_jsonld, dcat_turtle, iso19139, to_mcf
+from geoservice.server.records.dcat import dcat_graph, dcat_jsonld, dcat_turtle
+from geoservice.server.records.iso19139 import iso19139, to_mcf
 from geoservice.store import vocabularies as voc
 from geoservice.store.records import Entry, FieldEntry, Link
 
@@ -472,7 +473,7 @@ def test_iso19139_compiles_the_template_once():
     whole catalogue took minutes. The compiled template is kept for the process."""
     import time
 
-    from geoservice.server.records.exports import _iso_template
+    from geoservice.server.records.iso19139 import _iso_template
 
     iso19139(FULL, BASE)
     before = _iso_template.cache_info()

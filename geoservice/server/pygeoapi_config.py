@@ -12,13 +12,12 @@ import yaml
 
 from geoservice.server.access import ANONYMOUS, Viewer
 from geoservice.server.records.api import CATALOGUE_ID, queryable_fields
-from geoservice.settings import PROJECT_ROOT, Settings
+from geoservice.settings import Settings
 from geoservice.store.registry import CollectionRecord
 from geoservice.store.tables import DATA_SCHEMA
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 OFFERED_EPSG = [4326, 2100, 3857, 4258, 3035]  # always offered, plus each layer's own
-SERVER_CONFIG = PROJECT_ROOT / "config" / "server.yml"
 PACKAGE_DIR = Path(str(resources.files("geoservice.server")))
 
 
@@ -26,8 +25,10 @@ def epsg_uri(code: int) -> str:
     return f"http://www.opengis.net/def/crs/EPSG/0/{code}"
 
 
-def base_config(settings: Settings, server_yml: Path = SERVER_CONFIG) -> dict[str, Any]:
-    with open(server_yml, encoding="utf-8") as stream:
+def base_config(settings: Settings, server_yml: Path | None = None) -> dict[str, Any]:
+    """pygeoapi's server and metadata sections: config/server.yml (settings.server_config) over
+    our defaults. Its `identity` section is geoservice's own (geoservice.server.identity)."""
+    with open(server_yml or settings.server_config, encoding="utf-8") as stream:
         user = yaml.safe_load(stream) or {}
     server = {
         "bind": {"host": settings.host, "port": settings.port},

@@ -178,7 +178,13 @@ def _replace_schemas(settings: Settings, path: Path) -> None:
     conninfo, env = _connection(settings)
     with _scratch() as restore_err, _scratch() as psql_err:
         psql = subprocess.Popen(
-            [pg_binary("psql"), "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", conninfo],
+            [
+                pg_binary("psql", settings.pg_bin),
+                "--no-psqlrc",
+                "--quiet",
+                "--set=ON_ERROR_STOP=1",
+                conninfo,
+            ],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=psql_err,
@@ -186,7 +192,7 @@ def _replace_schemas(settings: Settings, path: Path) -> None:
         )
         restore = subprocess.Popen(
             [
-                pg_binary("pg_restore"),
+                pg_binary("pg_restore", settings.pg_bin),
                 "--no-owner",  # the restoring user owns everything
                 "--no-privileges",  # grants name roles another server may not have
                 "--file=-",
@@ -255,7 +261,10 @@ def _analyse(conn: psycopg.Connection) -> None:
 def _run_tool(name: str, args: list[str], settings: Settings) -> None:
     conninfo, env = _connection(settings)
     result = subprocess.run(
-        [pg_binary(name), *args, f"--dbname={conninfo}"], capture_output=True, text=True, env=env
+        [pg_binary(name, settings.pg_bin), *args, f"--dbname={conninfo}"],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     if result.returncode != 0:
         raise BackupError(f"{name} failed: {_tool_message(result.stderr)}")

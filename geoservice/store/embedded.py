@@ -40,10 +40,11 @@ PRELOADED = "postgis-3"
 class Cluster:
     data_dir: Path  # the project's data folder; the cluster lives in data_dir/pgdata
     port: int
+    pg_bin: str = ""  # settings.pg_bin: where PostgreSQL's programs are; "": found below
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Cluster:
-        return cls(settings.data_dir, settings.db_port)
+        return cls(settings.data_dir, settings.db_port, settings.pg_bin)
 
     @property
     def pgdata(self) -> Path:
@@ -65,7 +66,9 @@ class Cluster:
     def running(self) -> bool:
         if not self.initialised():
             return False
-        result = self._run([_bin("pg_ctl"), "-D", str(self.pgdata), "status"], check=False)
+        result = self._run(
+            [_bin("pg_ctl", self.pg_bin), "-D", str(self.pgdata), "status"], check=False
+        )
         return result.returncode == 0
 
     def init(self) -> None:
@@ -79,7 +82,7 @@ class Cluster:
             shutil.chown(self.pgdata, SERVICE_USER, SERVICE_USER)
         self._run(
             [
-                _bin("initdb"),
+                _bin("initdb", self.pg_bin),
                 "-D",
                 str(self.pgdata),
                 "-U",
@@ -91,7 +94,7 @@ class Cluster:
             ]
         )
         settings = dict(SERVER_SETTINGS)
-        if (Path(_bin("postgres")).parent.parent / "lib" / f"{PRELOADED}.so").exists():
+        if (Path(_bin("postgres", self.pg_bin)).parent.parent / "lib" / f"{PRELOADED}.so").exists():
             settings["shared_preload_libraries"] = PRELOADED
         with open(self.pgdata / "postgresql.auto.conf", "a") as conf:
             for key, value in settings.items():
@@ -104,7 +107,7 @@ class Cluster:
             options = f"-p {self.port} -h 127.0.0.1 -k {self.pgdata}"
             result = self._run(
                 [
-                    _bin("pg_ctl"),
+                    _bin("pg_ctl", self.pg_bin),
                     "-D",
                     str(self.pgdata),
                     "-l",
@@ -126,7 +129,9 @@ class Cluster:
 
     def stop(self) -> None:
         if self.running():
-            self._run([_bin("pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"])
+            self._run(
+                [_bin("pg_ctl", self.pg_bin), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"]
+            )
 
     # -- helpers ---------------------------------------------------------
 
@@ -171,9 +176,8 @@ class Cluster:
         return result
 
 
-def _bin(name: str) -> str:
-    """Find a PostgreSQL server binary: GEOSERVICE_PG_BIN, then Debian's newest, then PATH."""
-    override = os.environ.get("GEOSERVICE_PG_BIN")
+def _bin(name: str, override: str = "") -> str:
+    """Find a PostgreSQL server binary: `override` (GEOSERVICE_PG_BIN), Debian's newest, PATH."""
     candidates = [override] if override else []
     candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)
     for directory in candidates:
