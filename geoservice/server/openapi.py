@@ -1,7 +1,8 @@
 """The OpenAPI document: pygeoapi's, with the fixes clients depend on.
 
-QGIS takes its page size only from `components.parameters.limit.schema.maximum`; pygeoapi
-declares `limit` inline on each path, so we declare it once and reference it everywhere.
+Every query parameter comes from its declaration in params.py, defined once as a component and
+referenced by each operation that reads it (QGIS takes its page size only from
+`components.parameters.limit.schema.maximum`; pygeoapi declares `limit` inline per path).
 
 The document is self-contained and says what we serve: pygeoapi points at OGC building
 blocks on schemas.opengis.net and GitHub (which a client behind a firewall cannot fetch, and
@@ -16,6 +17,8 @@ from typing import Any
 
 from pygeoapi.openapi import get_oas
 
+from geoservice.server import params
+
 
 def build_openapi(config: dict[str, Any]) -> dict[str, Any]:
     document = get_oas(config, fail_on_invalid_collection=False)
@@ -23,73 +26,73 @@ def build_openapi(config: dict[str, Any]) -> dict[str, Any]:
         cid: resource.get("providers", [{}])[0].get("type")
         for cid, resource in config.get("resources", {}).items()
     }
+    components = document.setdefault("components", {}).setdefault("parameters", {})
+    for parameter in params.DECLARED:
+        components[parameter.name] = parameter.openapi()
     limits = config["server"].get("limits", {})
-    limit = {
-        "name": "limit",
-        "in": "query",
-        "description": "The number of features to return per page.",
-        "required": False,
-        "style": "form",
-        "explode": False,
-        "schema": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": int(limits.get("max_items", 10000)),
-            "default": int(limits.get("default_items", 100)),
-        },
-    }
-    parameters = document.setdefault("components", {}).setdefault("parameters", {})
-    parameters["limit"] = limit
-    parameters["cursor"] = CURSOR
+    components["limit"] = params.LIMIT.openapi(
+        maximum=int(limits.get("max_items", 10000)), default=int(limits.get("default_items", 100))
+    )
+    components.pop("vendorSpecificParameters", None)  # an unknown parameter is a 400 here
     paths = document.get("paths", {})
     for path, item in list(paths.items()):
-        for operation in item.values():
-            if not isinstance(operation, dict):
-                continue
-            listed = operation.get("parameters") or []
-            for i, parameter in enumerate(listed):
-                if isinstance(parameter, dict) and parameter.get("name") == "limit":
-                    listed[i] = {"$ref": "#/components/parameters/limit"}
-            if path.endswith("/items") and "get" in item and operation is item["get"]:
-                listed.append({"$ref": "#/components/parameters/cursor"})
-        collection_id = path.split("/")[2] if path.startswith("/collections/") else None
-        if path.endswith("/items") and "get" in item and kinds.get(collection_id) == "record":
-            _catalogue_items(item)
-        if path.endswith("/items") and "get" in item and kinds.get(collection_id) == "feature":
-            _feature_items(item)
-            paths[path[: -len("/items")] + "/download"] = _download(item["get"])
+        get = item.get("get")
+        if not isinstance(get, dict):
+            continue
+        declared = _declared(path, kinds)
+        if declared is None:
+            continue
+        names = declared.names
+        # Keep what pygeoapi declares beyond ours: path parameters, and on items one query
+        # parameter per property (GDAL sends `-where prop=value` only for those it lists).
+        kept = [
+            p
+            for p in get.get("parameters", [])
+            if not _is_query(p) or (declared.properties and "name" in p and p["name"] not in names)
+        ]
+        get["parameters"] = kept + [_ref("parameters", p.name) for p in declared]
+        if declared is params.ITEMS:
+            paths[path[: -len("/items")] + "/download"] = _download(get, kept)
     _self_contained(document)
     return document
 
 
-CURSOR = {
-    "name": "cursor",
-    "in": "query",
-    "description": (
-        "Where the page starts: the id of the last feature of the previous page. The server "
-        "puts it in `next` links; following them costs the same on every page."
-    ),
-    "required": False,
-    "schema": {"type": "string"},
-}
+def _declared(path: str, kinds: dict[str, Any]) -> params.Parameters | None:
+    """The declared parameters of a GET on `path` (None: a path we do not serve)."""
+    if path in ("/", "/conformance", "/collections"):
+        return params.PAGE
+    if path == "/openapi":
+        return params.OPENAPI
+    parts = path.split("/")
+    if len(parts) < 3 or parts[1] != "collections":
+        return None
+    kind = kinds.get(parts[2])
+    rest = parts[3:]
+    if rest in ([], ["queryables"], ["schema"]):
+        return params.PAGE
+    if rest == ["items"]:
+        return params.RECORDS if kind == "record" else params.ITEMS
+    if len(rest) == 2 and rest[0] == "items":
+        return params.RECORD if kind == "record" else params.ITEM
+    return None
 
 
-def _download(items_get: dict[str, Any]) -> dict[str, Any]:
+def _is_query(parameter: Any) -> bool:
+    if not isinstance(parameter, dict):
+        return False
+    if "$ref" in parameter:
+        return not parameter["$ref"].endswith("/featureId")
+    return parameter.get("in") == "query"
+
+
+def _download(items_get: dict[str, Any], properties: list[Any]) -> dict[str, Any]:
     """The whole (filtered) layer as one GeoJSON document, streamed."""
-    kept = [
-        p
-        for p in items_get.get("parameters", [])
-        if not (
-            isinstance(p, dict) and p.get("$ref", "").endswith(("/limit", "/offset", "/cursor"))
-        )
-        and not (isinstance(p, dict) and p.get("name") in ("f", "offset", "resulttype"))
-    ]
     return {
         "get": {
             "summary": "Download every matching feature as GeoJSON",
             "tags": items_get.get("tags", []),
             "operationId": items_get.get("operationId", "items") + "Download",
-            "parameters": kept,
+            "parameters": properties + [_ref("parameters", p.name) for p in params.DOWNLOAD],
             "responses": {
                 "200": {
                     "description": "A GeoJSON FeatureCollection (attachment)",
@@ -100,70 +103,6 @@ def _download(items_get: dict[str, Any]) -> dict[str, Any]:
             },
         }
     }
-
-
-# -- parameters pygeoapi does not declare ------------------------------------------------
-
-FILTER_PARAMETERS = [
-    {"name": "filter", "in": "query", "required": False, "style": "form", "explode": False,
-     "description": "A CQL2 filter (OGC API Features Part 3), text or JSON (filter-lang).",
-     "schema": {"type": "string"}},
-    {"name": "filter-lang", "in": "query", "required": False, "style": "form", "explode": False,
-     "schema": {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"}},
-    {"name": "filter-crs", "in": "query", "required": False, "style": "form", "explode": False,
-     "description": "The CRS of the filter's geometries (default CRS84).",
-     "schema": {"type": "string", "format": "uri"}},
-]  # fmt: skip
-RESULTTYPE = {
-    "name": "resulttype", "in": "query", "required": False, "style": "form", "explode": False,
-    "description": "hits: only numberMatched, no features.",
-    "schema": {"type": "string", "enum": ["results", "hits"], "default": "results"},
-}  # fmt: skip
-
-
-def _query(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
-    parameter = {"name": name, "in": "query", "required": False, "schema": schema}
-    if description:
-        parameter["description"] = description
-    return parameter
-
-
-# The catalogue's search parameters (records_api.parse): pygeoapi declares one per queryable
-# instead, which the catalogue does not read.
-CATALOGUE_PARAMETERS = [
-    {"$ref": "#/components/parameters/lang"},
-    {"$ref": "#/components/parameters/q"},
-    {"$ref": "#/components/parameters/bbox"},
-    {"$ref": "#/components/parameters/limit"},
-    {"$ref": "#/components/parameters/offset"},
-    {"$ref": "#/components/parameters/sortby"},
-    _query("datetime", {"type": "string"}, "An instant or an interval (start/end, .. = open)."),
-    _query("type", {"type": "string"}, "The record type (dataset, service)."),
-    _query("keywords", {"type": "string"}),
-    _query("theme", {"type": "string"}, "An INSPIRE theme."),
-    _query("department", {"type": "string"}),
-    _query("licence", {"type": "string"}),
-    _query("geometryType", {"type": "string"}),
-    _query("field", {"type": "string"}, "Words of a field's name or label."),
-    _query("fieldType", {"type": "string"}),
-    _query("value", {"type": "string"}, "A word among the fields' example values."),
-    _query("updatedAfter", {"type": "string", "format": "date-time"}),
-    _query("facets", {"type": "boolean", "default": False}, "Counts per theme, keyword, ..."),
-    *FILTER_PARAMETERS[:2],
-]
-
-
-def _feature_items(item: dict[str, Any]) -> None:
-    """A feature collection's items: the filter parameters we read, formats we serve."""
-    listed = item["get"].setdefault("parameters", [])
-    names = {p.get("name") for p in listed if isinstance(p, dict)}
-    listed.extend(p for p in [*FILTER_PARAMETERS, RESULTTYPE] if p["name"] not in names)
-
-
-def _catalogue_items(item: dict[str, Any]) -> None:
-    get = item["get"]
-    fmt = [p for p in get.get("parameters", []) if isinstance(p, dict) and p.get("name") == "f"]
-    get["parameters"] = fmt + CATALOGUE_PARAMETERS
 
 
 # -- a self-contained document ------------------------------------------------------------
@@ -361,21 +300,6 @@ PARAMETERS: dict[str, Any] = {
         "name": "featureId", "in": "path", "required": True, "schema": STRING,
         "description": "The local identifier of a feature (or record)",
     },
-    "datetime": {
-        "name": "datetime", "in": "query", "required": False, "style": "form", "explode": False,
-        "description": "An RFC 3339 instant, or an interval start/end ('..' for an open end).",
-        "schema": STRING,
-    },
-    "sortby": {
-        "name": "sortby", "in": "query", "required": False, "style": "form", "explode": False,
-        "description": "Comma-separated properties; a leading '-' sorts descending.",
-        "schema": _array(STRING, minItems=1),
-    },
-    "q": {
-        "name": "q", "in": "query", "required": False, "style": "form", "explode": False,
-        "description": "Words to search for (whitespace: all words; comma: any group).",
-        "schema": _array(STRING),
-    },
 }  # fmt: skip
 # Where pygeoapi points at a whole remote file: the local definition, by the file's name.
 REMOTE_FILES = {
@@ -400,8 +324,6 @@ def _self_contained(document: dict[str, Any]) -> None:
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
-            for parameter in operation.get("parameters", []):
-                _formats_served(parameter)
             if method == "post" and "requestBody" in operation:
                 # The server reads a POSTed filter only as CQL2 JSON's own media type.
                 operation["requestBody"]["content"] = {
@@ -440,11 +362,3 @@ def _local_refs(node: Any, components: dict[str, Any]) -> None:
 def _defined(components: dict[str, Any], pointer: str) -> bool:
     kind, _, name = pointer[len("/components/") :].partition("/")
     return name in components.get(kind, {})
-
-
-def _formats_served(parameter: Any) -> None:
-    """pygeoapi offers f=csv on items, which this server answers with a 400."""
-    if isinstance(parameter, dict) and parameter.get("name") == "f":
-        enum = parameter.get("schema", {}).get("enum")
-        if enum and "csv" in enum:
-            enum.remove("csv")

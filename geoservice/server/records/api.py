@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import psycopg
@@ -16,9 +16,13 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
-from geoservice.server import params as query_params
+from geoservice.server.params import RECORDS
+from geoservice.server.params import bbox as parse_bbox
 from geoservice.server.records import search as catalogue_search
 from geoservice.server.records.search import QUERYABLES, Search
+
+if TYPE_CHECKING:
+    from geoservice.server.memo import Memo
 
 CATALOGUE_ID = "catalogue"
 LIMIT_DEFAULT = 10
@@ -57,25 +61,28 @@ def queryable_fields() -> list[dict[str, Any]]:
 
 
 def parse(params: dict[str, str], body: bytes = b"") -> Search:
+    """The search the parameters declare (params.RECORDS); callers refuse unknown ones."""
+    declared = RECORDS
+    text = declared["bbox"].raw(params)
     return Search(
-        q=params.get("q") or None,
-        bbox=query_params.bbox(params["bbox"]) if params.get("bbox") else None,
-        datetime=interval(params.get("datetime")),
-        kind=params.get("type") or None,
-        keyword=params.get("keywords") or params.get("keyword") or None,
-        theme=params.get("theme") or None,
-        department=params.get("department") or None,
-        licence=params.get("licence") or params.get("license") or None,
-        geometry_type=params.get("geometryType") or None,
-        field_name=params.get("field") or None,
-        field_type=params.get("fieldType") or None,
-        value=params.get("value") or None,
-        updated_after=_instant(params.get("updatedAfter"), "updatedAfter"),
+        q=declared["q"].read(params),
+        bbox=parse_bbox(text) if text else None,
+        datetime=interval(declared["datetime"].raw(params)),
+        kind=declared["type"].read(params),
+        keyword=declared["keywords"].read(params),
+        theme=declared["theme"].read(params),
+        department=declared["department"].read(params),
+        licence=declared["licence"].read(params),
+        geometry_type=declared["geometryType"].read(params),
+        field_name=declared["field"].read(params),
+        field_type=declared["fieldType"].read(params),
+        value=declared["value"].read(params),
+        updated_after=_instant(declared["updatedAfter"].raw(params), "updatedAfter"),
         filter=_filter(params, body),
-        sortby=_sortby(params.get("sortby")),
-        limit=min(query_params.integer(params.get("limit"), "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
-        offset=query_params.integer(params.get("offset"), "offset", 0, 0),
-        facets=(params.get("facets") or "false").lower() in ("true", "1", "yes"),
+        sortby=_sortby(declared["sortby"].raw(params)),
+        limit=min(declared["limit"].read(params, LIMIT_DEFAULT), LIMIT_MAX),
+        offset=declared["offset"].read(params),
+        facets=declared["facets"].read(params),
     )
 
 
@@ -189,34 +196,37 @@ def search_document(
     base_url: str,
     lang: str,
     version: int | None = None,
+    aggregates: Memo | None = None,
+    records: Memo | None = None,
 ) -> str:
     """The items document of a search (OGC API Records, GeoJSON).
 
-    Each record's JSON is kept per row version (search.find), language and base URL, so a
-    page whose records are all known reads only their ids from the database: no entry is
-    decoded, turned into a record and encoded again."""
-    page = catalogue_search.find(conn, search, version)
-    database = catalogue_search.database(conn)
+    With the server's memos (state.ServerState.aggregates and .records), counts are kept per
+    filter, rights and catalogue `version` (search.find), and each record's JSON per viewer's
+    rights, row version (search.find), language and base URL, so a page whose records are all
+    known reads only their ids from the database: no entry is decoded, turned into a record
+    and encoded again."""
+    page = catalogue_search.find(conn, search, version, aggregates)
+    prefix = (catalogue_search.database(conn), search.viewer.rights)
     texts: dict[str, str] = {}
-    for record_id, row_version in page.rows:
-        text = _RECORDS.get((database, record_id, row_version, lang, base_url))
-        if text is not None:
-            texts[record_id] = text
+    if records is not None:
+        for record_id, row_version in page.rows:
+            text = records.get((*prefix, record_id, row_version, lang, base_url))
+            if text is not None:
+                texts[record_id] = text
     missing = [record_id for record_id, _ in page.rows if record_id not in texts]
     if missing:
         for record_id, row_version, entry in catalogue_search.entries(conn, missing, search.viewer):
             text = _json(record(entry, base_url, lang))
             texts[record_id] = text
-            if len(_RECORDS) >= RECORDS_KEPT:
-                _RECORDS.clear()  # simple bound, as search._AGGREGATES
-            _RECORDS[(database, record_id, row_version, lang, base_url)] = text
+            if records is not None:
+                records.put((*prefix, record_id, row_version, lang, base_url), text)
     # A record removed between the two statements is left out (the next request counts it).
     features = [texts[record_id] for record_id, _ in page.rows if record_id in texts]
     return _document(features, page.matched, page.facets, search, params, base_url)
 
 
-_RECORDS: dict[tuple, str] = {}  # (database, id, row version, lang, base URL) -> record JSON
-RECORDS_KEPT = 2_000
+RECORDS_KEPT = 2_000  # the size of a server's records memo (state.ServerState)
 
 
 def _json(value: Any) -> str:
@@ -306,8 +316,7 @@ def _filter(params: dict[str, str], body: bytes) -> Any:
         text, language = body.decode("utf-8", errors="replace"), "cql2-json"
     if text is None:
         return None
-    if len(text) > query_params.MAX_FILTER_LENGTH:
-        raise BadRequest(f"filter longer than {query_params.MAX_FILTER_LENGTH} characters")
+    RECORDS["filter"].parse(text)  # its length
     try:
         if language in ("cql2-json", "cql-json"):
             return parse_cql2_json(json.loads(text))
