@@ -17,7 +17,7 @@ import psycopg
 
 from geoservice.errors import GeoserviceError, LoadError
 from geoservice.settings import Settings
-from geoservice.store import db, registry
+from geoservice.store import db, registry, tables
 from loaders import notices, personal, writer
 from loaders.descriptor import Descriptor
 from loaders.model import PreparedLayer
@@ -60,7 +60,7 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
         writer.lock_collection(conn, descriptor.id)
         _close_interrupted_loads(conn, descriptor.id)
         load_id = registry.start_load(conn, descriptor.id, str(source))
-        table = writer.staging_name(descriptor.id, load_id)
+        table = tables.staging_name(descriptor.id, load_id)
         try:
             writer.drop_leftover_staging(conn, descriptor.id)
             steps.stage("reading")

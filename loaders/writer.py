@@ -20,7 +20,7 @@ import pyarrow as pa
 import shapely
 from psycopg import sql
 
-from geoservice.store import registry
+from geoservice.store import registry, tables
 from geoservice.store.tables import (
     ANCHOR_STEP,
     DATA_SCHEMA,
@@ -59,22 +59,20 @@ def unlock_collection(conn: psycopg.Connection, collection_id: str) -> None:
 
 
 def drop_leftover_staging(conn: psycopg.Connection, collection_id: str) -> int:
-    """Remove staging tables a killed load of this collection left behind (we hold its lock)."""
+    """Remove staging tables a killed load of this collection left behind (we hold its lock).
+
+    Only this collection's (tables.is_staging_of): another collection's load may be running."""
     rows = conn.execute(
-        # starts_with, not LIKE: the "_" in our names would be a LIKE wildcard and could
-        # match (and drop) the staging table of another collection's running load.
+        # starts_with, not LIKE: "_" would be a LIKE wildcard.
         "SELECT tablename FROM pg_tables WHERE schemaname = %s AND starts_with(tablename, %s)",
-        (STAGING_SCHEMA, _staging_prefix(collection_id)),
+        (STAGING_SCHEMA, tables.staging_prefix(collection_id)),
     ).fetchall()
-    for (name,) in rows:
+    names = [name for (name,) in rows if tables.is_staging_of(name, collection_id)]
+    for name in names:
         conn.execute(
             sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(STAGING_SCHEMA, name))
         )
-    return len(rows)
-
-
-def staging_name(collection_id: str, load_id: int) -> str:
-    return f"{_staging_prefix(collection_id)}{load_id}"
+    return len(names)
 
 
 def create_staging(
@@ -253,13 +251,34 @@ def temporal_extent(conn: psycopg.Connection, table: str, column: str | None) ->
 def swap_in(
     conn: psycopg.Connection, table: str, collection_id: str, record: dict[str, Any]
 ) -> None:
-    """The one transaction that changes what is published: data, registry and catalogue."""
-    final = table_name_for(collection_id)
+    """The one transaction that changes what is published: data, registry and catalogue.
+
+    The table gets its name from tables.table_name. A layer published under the former
+    naming (tables.table_name's docstring) has its old table dropped here; a layer of
+    another collection that still holds the name this one needs (`a-b` published as `a_b`,
+    now loading `a_b`) is renamed to its own name in the same transaction."""
+    final = tables.table_name(collection_id)
     examples = catalogue.field_examples(
         conn, sql.Identifier(STAGING_SCHEMA, table), record["fields"]
     )
     with conn.transaction():
         conn.execute("SET LOCAL lock_timeout = '30s'")
+        # Row locks: a concurrent swap of the collection holding `final` waits for ours,
+        # then reads the name we moved it to (and the reverse).
+        previous = conn.execute(
+            "SELECT table_name FROM geoservice.collections WHERE id = %s FOR UPDATE",
+            (collection_id,),
+        ).fetchone()
+        holders = conn.execute(
+            "SELECT id FROM geoservice.collections WHERE table_name = %s AND id <> %s FOR UPDATE",
+            (final, collection_id),
+        ).fetchall()
+        for (other,) in holders:
+            _rename_published(conn, other, final, tables.table_name(other))
+        if previous and previous[0] != final:
+            conn.execute(
+                sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, previous[0]))
+            )
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, final)))
         conn.execute(
             sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
@@ -286,15 +305,19 @@ def remove_collection(conn: psycopg.Connection, collection_id: str) -> None:
         )
 
 
-def table_name_for(collection_id: str) -> str:
-    return collection_id.replace("-", "_")
-
-
 # -- internals ----------------------------------------------------------------
 
 
-def _staging_prefix(collection_id: str) -> str:
-    return f"{table_name_for(collection_id)[:40]}__load_"
+def _rename_published(conn: psycopg.Connection, collection_id: str, old: str, new: str) -> None:
+    """Move a published table to another name, registry included (caller's transaction)."""
+    conn.execute(
+        sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+            sql.Identifier(DATA_SCHEMA, old), sql.Identifier(new)
+        )
+    )
+    conn.execute(
+        "UPDATE geoservice.collections SET table_name = %s WHERE id = %s", (new, collection_id)
+    )
 
 
 def _geometry_typmod(layer: PreparedLayer) -> str:

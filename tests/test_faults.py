@@ -29,6 +29,7 @@ from conftest import free_port
 from geoservice.settings import PROJECT_ROOT, Settings
 from geoservice.store import db
 from geoservice.store.embedded import Cluster
+from geoservice.store.tables import staging_prefix
 from loaders.descriptor import load_descriptor, parse_descriptor
 from loaders.pipeline import load
 
@@ -105,7 +106,7 @@ def leftovers(settings: Settings, collection_id: str) -> dict:
         staging = conn.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'staging' "
             "AND starts_with(tablename, %s)",
-            (collection_id.replace("-", "_") + "__load_",),
+            (staging_prefix(collection_id),),
         ).fetchall()
         running = conn.execute(
             "SELECT load_id FROM geoservice.loads WHERE collection_id = %s AND status = 'running'",
@@ -220,7 +221,7 @@ def _kill_inside_the_swap(
     """A reader holds the published table, so the swap transaction blocks on its DROP: the
     loader is killed with its swap half done (inside the transaction)."""
     with db.connect(settings) as reader:
-        reader.execute('SELECT count(*) FROM data."faults_killed"')  # holds ACCESS SHARE
+        reader.execute(f'SELECT count(*) FROM data."{cid}"')  # holds ACCESS SHARE
         wait_for(
             lambda: any(
                 q.startswith("DROP TABLE") and w == "Lock" for q, w in loader_activity(watcher)

@@ -216,7 +216,7 @@ def test_each_load_is_recorded_with_its_checksum(settings, published_shapefile):
 
 def test_leftovers_of_a_killed_load_are_cleaned_by_the_next(settings, published_shapefile):
     collection_id, shp = published_shapefile
-    from loaders.writer import staging_name
+    from geoservice.store.tables import staging_name
 
     leftover = staging_name(collection_id, 999999)
     with db.connect(settings, autocommit=True) as conn:
@@ -275,7 +275,7 @@ def test_readers_never_see_a_half_swapped_table(settings, shared_data):
         with psycopg.connect(settings.dsn, autocommit=True) as conn:
             while not stop.is_set():
                 try:
-                    row = conn.execute('SELECT count(*) FROM data."swap_check"').fetchone()
+                    row = conn.execute('SELECT count(*) FROM data."swap-check"').fetchone()
                     seen.append(row[0])
                 except psycopg.errors.UndefinedTable as err:
                     problems.append(err)
@@ -311,7 +311,7 @@ def test_values_round_trip_exactly(settings, tmp_path):
     with db.connect(settings) as conn:
         rows = conn.execute(
             'SELECT "text", n, x, ok, day::text, tags::text, geom IS NULL '
-            'FROM data."round_trip" ORDER BY fid'
+            'FROM data."round-trip" ORDER BY fid'
         ).fetchall()
     assert rows[0][:5] == ('Ά, "quoted"\nline', 1, 1.5, True, "2024-02-29")
     assert json.loads(rows[0][5]) == ["α", "β"]

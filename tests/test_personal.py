@@ -473,5 +473,5 @@ def test_a_refused_load_writes_nothing_to_the_database(settings, tmp_path):
     with db.connect(settings) as conn:
         after = conn.execute("SELECT count(*) FROM pg_class").fetchone()[0]
         with pytest.raises(psycopg.errors.UndefinedTable):
-            conn.execute('SELECT 1 FROM data."people_nothing"')
+            conn.execute('SELECT 1 FROM data."people-nothing"')
     assert after == before  # no table, index or sequence was created, not even in staging

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geoservice.store import db
+from geoservice.store import db, tables
 from loaders import writer
 from loaders.descriptor import parse_descriptor
 from loaders.model import FieldInfo, PreparedLayer
@@ -143,7 +143,7 @@ def test_binary_copy_stores_what_postgresql_reads_from_text(settings):
         source_srid=4326,
         source_bbox=None,
     )
-    table = writer.staging_name("binary-copy-test", 1)
+    table = tables.staging_name("binary-copy-test", 1)
     with db.connect(settings, autocommit=True) as conn:
         db.ensure_schema(conn)
         conn.execute(f"SET TimeZone = '{ATHENS}'")
@@ -154,7 +154,8 @@ def test_binary_copy_stores_what_postgresql_reads_from_text(settings):
                 assert writer.copy_rows(conn, table, layer) == 5
             names = ", ".join(columns)
             stored = conn.execute(
-                f"SELECT {names}, ST_AsText(geom), ST_SRID(geom) FROM staging.{table} ORDER BY fid"
+                f"SELECT {names}, ST_AsText(geom), ST_SRID(geom) "
+                f'FROM staging."{table}" ORDER BY fid'
             ).fetchall()
             casts = ", ".join(f"%s::{writer.PG_TYPES[kind]}" for kind, _ in columns.values())
             for row, got in enumerate(stored):
@@ -181,7 +182,7 @@ def test_page_anchors_sorted_here_are_postgresql_s(settings, tmp_path):
         {"id": "anchors-test", "title": "t", "source": {"path": str(path)}, "identifier": "code"}
     )
     layer = prepare(read_source(descriptor), descriptor)
-    table = writer.staging_name("anchors-test", 1)
+    table = tables.staging_name("anchors-test", 1)
     with db.connect(settings, autocommit=True) as conn:
         db.ensure_schema(conn)
         writer.drop_leftover_staging(conn, "anchors-test")
