@@ -34,7 +34,10 @@ from geoservice.settings import Settings
 from geoservice.store import db, registry
 
 RESULTS = Path(__file__).parent / "results"
-PORTS = {"ours": 18081, "pygeoapi": 18082, "pygeoapi_nocount": 18083, "tipg": 18084}
+PORTS = {
+    "ours": 18081, "pygeoapi": 18082, "pygeoapi_nocount": 18083, "tipg": 18084,
+    "ours_before": 18085,
+}  # fmt: skip
 RAW = "raw_sql"
 DOWNLOAD_PAGE = 10_000  # every server's maximum page size here
 DOWNLOAD_TIME_LIMIT = 180.0  # seconds per server for the full download
@@ -52,6 +55,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", nargs="*", help="only these scenarios (keys)")
     parser.add_argument("--no-download", action="store_true", help="skip the full download")
     parser.add_argument("--out", type=Path, help="write the results here (default: results/)")
+    parser.add_argument(
+        "--servers", help="comma-separated subset of " + ",".join(PORTS) + " (raw SQL always runs)"
+    )
+    parser.add_argument(
+        "--before", metavar="REV", help="also run our server as of git revision REV (ours_before)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.runs = min(args.duration, 3), 1
@@ -71,14 +80,23 @@ def layers(settings: Settings) -> list[api_servers.Layer]:
     ]
 
 
-def make_servers(settings: Settings) -> list[api_servers.Server]:
-    published = layers(settings)
-    return [
-        api_servers.ours(settings, PORTS["ours"]),
-        api_servers.pygeoapi(settings, PORTS["pygeoapi"], published, count=True),
-        api_servers.pygeoapi(settings, PORTS["pygeoapi_nocount"], published, count=False),
-        api_servers.tipg(settings, PORTS["tipg"]),
-    ]
+def make_servers(settings: Settings, args: argparse.Namespace) -> list[api_servers.Server]:
+    wanted = set(args.servers.split(",")) if args.servers else set(PORTS) - {"ours_before"}
+    if args.before:
+        wanted.add("ours_before")
+    published = layers(settings) if wanted & {"pygeoapi", "pygeoapi_nocount"} else []
+    makers = {
+        "ours": lambda: api_servers.ours(settings, PORTS["ours"]),
+        "ours_before": lambda: api_servers.ours_before(settings, PORTS["ours_before"], args.before),
+        "pygeoapi": lambda: api_servers.pygeoapi(
+            settings, PORTS["pygeoapi"], published, count=True
+        ),
+        "pygeoapi_nocount": lambda: api_servers.pygeoapi(
+            settings, PORTS["pygeoapi_nocount"], published, count=False
+        ),
+        "tipg": lambda: api_servers.tipg(settings, PORTS["tipg"]),
+    }
+    return [make() for name, make in makers.items() if name in wanted]
 
 
 def machine_facts(settings: Settings) -> dict[str, Any]:
@@ -223,7 +241,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     log(f"data: {sizes.points} points, {sizes.polygons} polygons, the 55 prefectures")
     prepare_database(settings, sizes, log=log)
     chosen = [s for s in scenarios(sizes) if not args.only or s.key in args.only]
-    servers = make_servers(settings)
+    servers = make_servers(settings, args)
     try:
         for server in servers:
             server.start()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-SERVERS = ["ours", "pygeoapi", "pygeoapi_nocount", "tipg", "raw_sql"]
+SERVERS = ["ours", "ours_before", "pygeoapi", "pygeoapi_nocount", "tipg", "raw_sql"]
 LABELS = {
     "ours": "ours (geoservice)",
+    "ours_before": "ours before the change (`--before`)",
     "pygeoapi": "pygeoapi 0.24 PostgreSQL",
     "pygeoapi_nocount": "pygeoapi, `count: false`",
     "tipg": "tipg 1.6 (Connection: close)",

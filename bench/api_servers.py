@@ -129,6 +129,44 @@ def ours(settings: Settings, port: int) -> Server:
     )
 
 
+def before_tree(revision: str) -> Path:
+    """A checkout of `revision` (a git worktree beside the bench data), for `ours_before`."""
+    root = Path(__file__).resolve().parent.parent
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", revision], cwd=root, check=True, capture_output=True,
+        text=True,
+    ).stdout.strip()  # fmt: skip
+    tree = WORK_DIR / f"before-{commit}"
+    if not tree.exists():
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(tree), commit], cwd=root, check=True,
+            capture_output=True,
+        )  # fmt: skip
+    return tree
+
+
+def ours_before(settings: Settings, port: int, revision: str) -> Server:
+    """Our server as it was at `revision`, on the same data, venv and database: the project's
+    code comes from the worktree first on PYTHONPATH (the editable install's finder comes
+    after the path)."""
+    tree = before_tree(revision)
+    return Server(
+        name="ours_before",
+        port=port,
+        command=[
+            sys.executable,
+            "-m",
+            "geoservice",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        env={"DATABASE_URL": settings.dsn, "PYTHONPATH": str(tree)},
+    )
+
+
 # -- stock pygeoapi ---------------------------------------------------------------------
 
 

@@ -219,6 +219,45 @@ def run_geoservice(ctx: Context, src: SourceFile, table: str) -> None:
     ctx.stages.setdefault(src.key, []).append(clock.durations(time.perf_counter()))
 
 
+class BeforeWorker:
+    """bench/load_worker.py in a process of its own, with a checkout of `revision` first on
+    PYTHONPATH: our pipeline as it was, timed the same way (imports before, load alone)."""
+
+    def __init__(self, revision: str):
+        from bench.api_servers import before_tree
+
+        self.revision = revision
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("load_worker.py"))],
+            env={**os.environ, "PYTHONPATH": str(before_tree(revision))},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._answer()  # ready: its imports are done
+
+    def _answer(self) -> dict:
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line:
+            raise RuntimeError(f"the worker for {self.revision} exited")
+        return json.loads(line)
+
+    def run(self, ctx: Context, src: SourceFile, table: str) -> None:
+        job = {"id": _collection_id(src), "title": f"benchmark {src.key}", "path": str(src.path),
+               "encoding": src.encoding, "dsn": ctx.settings.dsn}  # fmt: skip
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(job) + "\n")
+        self.process.stdin.flush()
+        answer = self._answer()
+        if "error" in answer:
+            raise RuntimeError(answer["error"])
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
 def _drop_geoservice(ctx: Context, src: SourceFile) -> None:
     from geoservice.errors import NotFound
     from loaders import writer
@@ -286,13 +325,14 @@ def _drop_bench_table(tool_table: Callable[[SourceFile], tuple[str, str]]):
     return drop
 
 
-def _tools() -> list[Tool]:
+def _tools(before: BeforeWorker | None = None) -> list[Tool]:
     def bench_table(suffix: str) -> Callable[[SourceFile], tuple[str, str]]:
         return lambda src: (SCHEMA, f"{src.key}_{suffix}")
 
     ours_table = lambda src: ("data", _collection_id(src))  # noqa: E731
     tools = [
         Tool("geoservice", run_geoservice, ours_table, _drop_geoservice),
+        *([Tool("geoservice_before", before.run, ours_table, _drop_geoservice)] if before else []),
         Tool(BASELINE, _ogr2ogr(False), bench_table("ogr2ogr"), None),
         Tool("ogr2ogr_4326", _ogr2ogr(True), bench_table("ogr2ogr_4326"), None),
         Tool("to_postgis", run_to_postgis, bench_table("to_postgis"), None),
@@ -585,6 +625,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", help="comma-separated subset: points_gpkg,points_fgb,nomoi_shp")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results")
     parser.add_argument(
+        "--before", metavar="REV", help="also load with our pipeline as of git revision REV"
+    )
+    parser.add_argument(
         "--cprofile", type=Path, help="profile our pipeline with cProfile into this folder "
         "(inflates its times; implies --no-save)",
     )  # fmt: skip
@@ -600,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
     import loaders.pipeline  # noqa: F401
 
     sources = synthetic_points(args.points, args.cache) + [shapefile_source()]
-    tools = _tools()
+    before = BeforeWorker(args.before) if args.before else None
+    tools = _tools(before)
     if args.files:
         wanted = set(args.files.split(","))
         sources = [s for s in sources if s.key in wanted]
@@ -627,6 +671,8 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 engine.dispose()
     finally:
+        if before is not None:
+            before.close()
         print("\nstopping and removing the benchmark cluster ...", flush=True)
         stop_cluster(settings, folder)
 

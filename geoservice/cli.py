@@ -473,8 +473,10 @@ def keys_revoke(settings: Settings, name: str) -> None:
 @click.pass_obj
 def serve(settings: Settings, host: str | None, port: int | None, workers: int) -> None:
     """Serve OGC API Features (and the HTML pages) until interrupted."""
+    from geoservice.server import serving
     from geoservice.store import db as database
 
+    serving.exec_with_malloc_environment(sys.argv[1:])
     settings = settings.replace(host=host or settings.host, port=port or settings.port)
     _check_server_config(settings)
     database.ensure_database(settings)
@@ -493,6 +495,10 @@ def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
     from loaders.descriptor import load_descriptor
     from loaders.pipeline import load as run_load
 
+    if not no_serve:
+        from geoservice.server import serving
+
+        serving.exec_with_malloc_environment(sys.argv[1:])
     settings = settings.replace(port=port or settings.port)
     if not no_serve:
         _check_server_config(settings)

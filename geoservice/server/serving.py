@@ -1,13 +1,29 @@
-"""How the server runs: gunicorn, its workers, and what each worker sets up before serving."""
+"""How the server runs: gunicorn, its workers, and the environment they start with."""
 
 from __future__ import annotations
 
-import email.utils
-import time
+import os
+import sys
 
 from geoservice.settings import Settings
 
 THREADS = 4  # per worker: requests waiting on PostgreSQL do not hold the others up
+# A page of heavy polygons is a few big strings. glibc serves a big allocation with its own
+# mmap, returned to the system when freed, but after the first such free it raises that
+# threshold to the freed size, and later big strings come from the heap, where freed memory
+# mostly stays (a worker serving the 55 prefectures kept 30-100 MB). Setting the threshold,
+# to glibc's default, turns the raising off; glibc reads it from the environment at start.
+MALLOC_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)}
+
+
+def exec_with_malloc_environment(arguments: list[str]) -> None:
+    """Run this command again with MALLOC_ENVIRONMENT set, unless the environment sets it
+    (as the Docker image does); returns only when it is already in force."""
+    if all(name in os.environ for name in MALLOC_ENVIRONMENT):
+        return
+    environment = {**MALLOC_ENVIRONMENT, **os.environ}
+    sys.stdout.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "geoservice", *arguments], environment)
 
 
 def run(settings: Settings, workers: int) -> None:
@@ -23,30 +39,8 @@ def run(settings: Settings, workers: int) -> None:
 
         def load(self):  # type: ignore[override]
             # Imported in each worker, not in the master: the master stays small.
-            from geoservice.server import heap
             from geoservice.server.app import create_app
 
-            heap.bound()
-            _cache_date_header()
             return create_app(settings)
 
     Server().run()
-
-
-def _cache_date_header() -> None:
-    """gunicorn formats its Date header anew for every response, through email.utils (a few
-    percent of a small response's cost): format it once a second."""
-    from gunicorn import util
-
-    latest = (0, "")  # (second, its header); replaced whole, so threads read it safely
-
-    def http_date(timestamp: float | None = None) -> str:
-        nonlocal latest
-        if timestamp is not None:
-            return email.utils.formatdate(timestamp, localtime=False, usegmt=True)
-        now = int(time.time())
-        if latest[0] != now:
-            latest = (now, email.utils.formatdate(now, localtime=False, usegmt=True))
-        return latest[1]
-
-    util.http_date = http_date
