@@ -34,6 +34,7 @@ from bench import api_servers, api_timing
 from bench import catalogue_data as data
 from bench import catalogue_pycsw as pycsw
 from bench.catalogue_report import markdown
+from geoservice.server.memo import Memo
 from geoservice.server.records import api as records_api
 from geoservice.server.records import search as catalogue_search
 from geoservice.settings import Settings
@@ -102,14 +103,16 @@ def our_sql(dsn: str, params: dict[str, str]) -> tuple[list[str], list[str], int
     filter in a worker (it counts, ranks a relevance search's first ids and reads the entries
     it has not made records of), then for every later one (what the load test times), and
     numberMatched."""
-    catalogue_search._AGGREGATES.clear()
-    records_api._RECORDS.clear()
+    aggregates = Memo(catalogue_search.AGGREGATES_KEPT)  # a new server's (state.ServerState)
+    records = Memo(records_api.RECORDS_KEPT)
     recorded = []
     with psycopg.connect(dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
         for _ in range(2):
             RecordingCursor.statements = []
             search = records_api.parse(params)
-            text = records_api.search_document(conn, search, params, "", "el", version=-1)
+            text = records_api.search_document(
+                conn, search, params, "", "el", -1, aggregates, records
+            )
             recorded.append(list(RecordingCursor.statements))
     first, then = recorded
     return first, then, json.loads(text)["numberMatched"]

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -33,7 +30,7 @@ from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
 
 from geoservice.errors import Forbidden, GeoserviceError, NotFound, Unauthorized
-from geoservice.server import http_policy, identity, session
+from geoservice.server import http_policy, portal, session
 from geoservice.server import pygeoapi_patches as pygeoapi_fixes
 from geoservice.server.access import ANONYMOUS, Viewer
 from geoservice.server.auth import Authenticator
@@ -45,18 +42,17 @@ from geoservice.server.features.items import (
     parse_items_request,
 )
 from geoservice.server.features.shortcut import FeatureLane, wants_geojson
-from geoservice.server.openapi import build_openapi
 from geoservice.server.params import refuse_nul
-from geoservice.server.pygeoapi_config import PACKAGE_DIR, build_config
+from geoservice.server.pygeoapi_config import PACKAGE_DIR
 from geoservice.server.records import api as catalogue_api
 from geoservice.server.records import search as catalogue_search
 from geoservice.server.records.api import CATALOGUE_ID
+from geoservice.server.state import REFRESH_SECONDS, ServerState, Snapshot
 from geoservice.settings import Settings
 from geoservice.store import db, registry
 from geoservice.store.records import Entry
 
 LOGGER = logging.getLogger(__name__)
-pygeoapi_fixes.apply()
 ERROR_CODES = {
     400: "InvalidParameterValue",
     401: "Unauthorized",
@@ -66,104 +62,13 @@ ERROR_CODES = {
 }
 GEOJSON = "application/geo+json"
 CQL2_JSON = "application/query-cql-json"
-REFRESH_SECONDS = 1.0  # how stale the list of collections may be
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What the server serves to one audience, as of one catalogue version."""
-
-    api: API
-    collections: dict[str, Collection]
-    version: int  # the catalogue version it was built from
-
-
-@dataclass(frozen=True)
-class Published:
-    """Every published collection, as of one catalogue version."""
-
-    records: dict[str, registry.CollectionRecord]
-    version: int
-
-
-class ServerState:
-    """The current snapshots, rebuilt when the catalogue changes.
-
-    Callers with the same rights (geoservice.server.access) share one pygeoapi configuration holding
-    only what they may see, so a hidden collection is absent from every surface pygeoapi
-    renders (collection lists, OpenAPI, HTML, queryables), not filtered page by page.
-    """
-
-    def __init__(self, settings: Settings, refresh_seconds: float = REFRESH_SECONDS):
-        self.settings = settings
-        self.refresh_seconds = refresh_seconds
-        self._lock = threading.Lock()
-        self._published: Published | None = None
-        self._views: dict[tuple, Snapshot] = {}  # by the viewer's rights
-        self._checked = 0.0
-
-    def api(self, viewer: Viewer = ANONYMOUS) -> API:
-        return self.current(viewer).api
-
-    def current(self, viewer: Viewer = ANONYMOUS) -> Snapshot:
-        published = self.published()
-        rights = viewer.rights
-        snapshot = self._views.get(rights)
-        if snapshot is not None and snapshot.version == published.version:
-            return snapshot
-        with self._lock:
-            snapshot = self._views.get(rights)
-            if snapshot is None or snapshot.version != published.version:
-                records = [
-                    r for r in published.records.values() if viewer.can_see_descriptor(r.descriptor)
-                ]
-                snapshot = self._build(records, published.version, viewer)
-                self._views[rights] = snapshot
-            return snapshot
-
-    def published(self) -> Published:
-        published = self._published
-        if published is not None and time.monotonic() - self._checked < self.refresh_seconds:
-            return published
-        with self._lock:
-            if (
-                self._published is not None
-                and time.monotonic() - self._checked < self.refresh_seconds
-            ):
-                return self._published
-            try:
-                with db.shared_pool(self.settings.dsn).connection() as conn:
-                    version = registry.catalogue_version(conn)
-                    if self._published is None or version != self._published.version:
-                        records = {r.id: r for r in registry.list_collections(conn)}
-                        self._published = Published(records, version)
-                        self._views = {}
-            except psycopg.Error:
-                if self._published is None:
-                    raise
-                LOGGER.warning("database unavailable; serving the last known catalogue")
-            self._checked = time.monotonic()
-            return self._published
-
-    def _build(
-        self, records: list[registry.CollectionRecord], version: int, viewer: Viewer
-    ) -> Snapshot:
-        config = build_config(self.settings, records, viewer)
-        api = API(config, build_openapi(config))
-        # pygeoapi logs every client error (400, 404) with a trace; we log server errors.
-        logging.getLogger("pygeoapi").setLevel(logging.CRITICAL)
-        collections = {
-            cid: Collection.from_resource(cid, resource, config["server"])
-            for cid, resource in config["resources"].items()
-            if resource["providers"][0]["type"] == "feature"
-        }
-        return Snapshot(api, collections, version)
 
 
 def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> Flask:
+    pygeoapi_fixes.apply()  # idempotent: patches pygeoapi once per process, here, not on import
     app = Flask("geoservice", static_folder=None)
     app.url_map.strict_slashes = False
-    state = ServerState(settings, refresh_seconds)
+    state = ServerState(settings, refresh_seconds)  # every cache of data hangs on it (state.py)
     authenticator = Authenticator(settings)
     app.extensions["geoservice"] = state
     app.extensions["geoservice.server.auth"] = authenticator  # the portal's sign-in checks keys
@@ -259,7 +164,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
                 f"POST a CQL2 JSON filter with Content-Type: {CQL2_JSON}",
             )
         if collection_id == CATALOGUE_ID and _wants_geojson():
-            return _search_catalogue(settings, state.published().version, viewer())
+            return _search_catalogue(state, viewer())
         if found := fast_path(collection_id):
             params = request.args.to_dict()
             body = request.get_data() if request.method == "POST" else b""
@@ -286,7 +191,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         """The whole catalogue as DCAT-AP, for national and European portals to harvest."""
         with db.shared_pool(settings.dsn).connection() as conn:
             entries = catalogue_search.visible_entries(conn, viewer())
-        return _dcat([Entry.from_json(e) for e in entries], settings)
+        return _dcat([Entry.from_json(e) for e in entries], settings.base_url)
 
     @app.get("/collections/catalogue/items/<record_id>/<any(dcat, iso19139):encoding>")
     def record_export(record_id: str, encoding: str) -> Response:
@@ -294,11 +199,12 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         with db.shared_pool(settings.dsn).connection() as conn:
             entry = Entry.from_json(catalogue_search.one_entry(conn, record_id, viewer()))
         if encoding == "iso19139":
-            from geoservice.server.records import iso19139  # pygeometa: loaded on first use
+            from geoservice.server.records import exports  # rdflib, pygeometa: loaded on first use
 
-            xml = iso19139.iso19139(entry, settings.base_url, identity.of(settings))
-            return Response(xml, 200, {"Content-Type": "application/xml"})
-        return _dcat([entry], settings)
+            return Response(
+                exports.iso19139(entry, settings.base_url), 200, {"Content-Type": "application/xml"}
+            )
+        return _dcat([entry], settings.base_url)
 
     @app.get("/collections/<path:collection_id>/download")
     def download(collection_id: str) -> Response:
@@ -367,10 +273,8 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
             HTTPStatus.INTERNAL_SERVER_ERROR, "NoApplicableCode", "internal server error (logged)"
         )
 
-    # The data portal (geoservice/portal): HTML pages for people, under /portal.
-    from geoservice.server.portal import blueprint as portal_blueprint
-
-    app.register_blueprint(portal_blueprint)
+    # The data portal (geoservice/server/portal): HTML pages for people, under /portal.
+    app.register_blueprint(portal.build_blueprint())
     # Public GeoJSON features, pages and by id, skip Flask's machinery (feature_lane.py).
     app.wsgi_app = FeatureLane(app.wsgi_app, state, lambda: settings.base_url)  # type: ignore[method-assign]
     return app
@@ -380,16 +284,17 @@ def _wants_geojson() -> bool:
     return wants_geojson(request.args, request.accept_mimetypes)
 
 
-def _dcat(entries: list[Entry], settings: Settings) -> Response:
-    # rdflib (~30 MB a worker, with pygeometa) is loaded when a harvester first asks.
-    from geoservice.server.records import dcat
+def _dcat(entries: list[Entry], base_url: str) -> Response:
+    # rdflib and pygeometa (~30 MB a worker) are loaded when a harvester first asks.
+    from geoservice.server.records import exports
 
-    base_url, who = settings.base_url, identity.of(settings)
     if (request.args.get("f") or "").lower() in ("jsonld", "json-ld"):
-        body, mimetype = dcat.dcat_jsonld(entries, base_url, who), "application/ld+json"
-    else:
-        body, mimetype = dcat.dcat_turtle(entries, base_url, who), "text/turtle; charset=utf-8"
-    return Response(body, 200, {"Content-Type": mimetype})
+        return Response(
+            exports.dcat_jsonld(entries, base_url), 200, {"Content-Type": "application/ld+json"}
+        )
+    return Response(
+        exports.dcat_turtle(entries, base_url), 200, {"Content-Type": "text/turtle; charset=utf-8"}
+    )
 
 
 def _language() -> str:
@@ -397,14 +302,17 @@ def _language() -> str:
     return "en" if wanted.lower().startswith("en") else "el"
 
 
-def _search_catalogue(settings: Settings, version: int, viewer: Viewer) -> Response:
+def _search_catalogue(state: ServerState, viewer: Viewer) -> Response:
+    settings, version = state.settings, state.published().version
     params = request.args.to_dict()
     body = request.get_data() if request.method == "POST" else b""
     search = catalogue_api.parse(params, body)
     search.viewer = viewer
     lang = _language()
     with db.shared_pool(settings.dsn).connection() as conn:
-        text = catalogue_api.search_document(conn, search, params, settings.base_url, lang, version)
+        text = catalogue_api.search_document(
+            conn, search, params, settings.base_url, lang, version, state.aggregates, state.records
+        )
     return Response(text, 200, {"Content-Type": GEOJSON, "Content-Language": lang})
 
 

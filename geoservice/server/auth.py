@@ -8,8 +8,6 @@ that is present but not valid is a 401, never a silent downgrade to anonymous.
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 import jwt
@@ -17,18 +15,22 @@ import jwt
 from geoservice.errors import Unauthorized
 from geoservice.server import api_keys
 from geoservice.server.access import ADMIN, ANONYMOUS, STAFF, Viewer
+from geoservice.server.memo import Memo
 from geoservice.settings import Settings
 from geoservice.store import db
 
 KEY_CACHE_SECONDS = 10.0  # a revoked key stops working within this time
+KEYS_KEPT = 10_000
+_UNKNOWN = (None,)  # what the key cache holds for a key that is not valid
 JWT_ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
 
 
 class Authenticator:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._keys: dict[str, tuple[float, Viewer | None]] = {}
-        self._lock = threading.Lock()
+        # API key -> its Viewer (or _UNKNOWN), for KEY_CACHE_SECONDS. On the application
+        # (app.extensions), keyed by the key itself: a caller gets only its own key's rights.
+        self._keys = Memo(KEYS_KEPT, ttl=KEY_CACHE_SECONDS)
         self._jwks = (
             jwt.PyJWKClient(settings.oidc_jwks_url, cache_keys=True, lifespan=300, timeout=5)
             if settings.oidc_issuer and settings.oidc_jwks_url
@@ -49,21 +51,17 @@ class Authenticator:
         raise Unauthorized("unknown token: not an API key of this service")
 
     def _api_key(self, key: str) -> Viewer:
-        now = time.monotonic()
-        cached = self._keys.get(key)
-        if cached is None or now - cached[0] > KEY_CACHE_SECONDS:
+        viewer = self._keys.get(key)
+        if viewer is None:
             with db.shared_pool(self.settings.dsn).connection() as conn:
                 info = api_keys.find(conn, key)
             viewer = (
-                Viewer(info.name, frozenset(info.roles), frozenset(info.groups)) if info else None
+                Viewer(info.name, frozenset(info.roles), frozenset(info.groups))
+                if info
+                else _UNKNOWN
             )
-            with self._lock:
-                if len(self._keys) > 10_000:
-                    self._keys.clear()
-                self._keys[key] = (now, viewer)
-        else:
-            viewer = cached[1]
-        if viewer is None:
+            self._keys.put(key, viewer)
+        if viewer is _UNKNOWN:
             raise Unauthorized("the API key is unknown, revoked or expired")
         return viewer
 

@@ -70,6 +70,12 @@ def _first_line(err: BaseException) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
+# One pool per database for the process, at module level on purpose: pygeoapi makes our
+# providers itself (features/provider.py, records/provider.py), from the configuration, on
+# every request, and the feature lane runs outside Flask's application context, so neither can
+# reach an application to find a pool there; two applications in one process (tests) share the
+# database's connections. A pool holds connections, never data: every statement is autocommit
+# and carries its caller's access rule, so no caller sees another's data through it.
 _POOLS: dict[str, ConnectionPool] = {}
 STATEMENT_TIMEOUT_MS = 30_000
 QUICK_WAIT = 0.5  # seconds a request waits for a pooled connection before asking if the db is up

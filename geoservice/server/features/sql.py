@@ -36,6 +36,8 @@ class OutputCRS:
 CRS84_OUTPUT = OutputCRS()
 
 
+# A pure function cache (kept at module level on purpose): its key is a CRS's text and its
+# value that CRS's SRID and axis order, the same for every caller; it holds no data.
 @lru_cache(maxsize=64)
 def output_crs(wkt_or_uri: str | None) -> OutputCRS:
     """What a requested CRS means for the SQL; None is CRS84."""

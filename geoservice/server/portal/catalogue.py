@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-from flask import g
+from flask import current_app, g
 from pygeofilter import ast
 
 from geoservice.errors import NotFound
@@ -53,7 +53,9 @@ def _run(
 ) -> catalogue_search.Result:
     if viewer() is not None:
         search.viewer = viewer()  # only what the caller may see is found and counted
-    return catalogue_search.run(conn, search, version)
+    # Counts and facets are kept on the server's state, per viewer's rights and version.
+    memo = current_app.extensions["geoservice"].aggregates
+    return catalogue_search.run(conn, search, version, memo)
 
 
 def search(

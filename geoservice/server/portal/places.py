@@ -1,19 +1,24 @@
 """Named places for choosing an area without a map: the municipalities layer's features,
 read through the same feature store as the items API, with their bounding boxes.
 
-Remembered per catalogue version (the layer changes only through a load)."""
+Both are derived from the caller's snapshot (geoservice.server.state.Snapshot): computed once
+per access view and catalogue version and kept on that snapshot, so a caller only ever gets
+places and outlines made from collections it may see (a layer changes only through a load)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import shapely.geometry
 
 from geoservice.server.features.items import Collection
 from geoservice.server.features.sql import Query
+
+if TYPE_CHECKING:
+    from geoservice.server.state import Snapshot
 
 # (collection, Greek name field, English name field): the first one published is used.
 LOGGER = logging.getLogger(__name__)
@@ -36,14 +41,9 @@ class Place:
         return ",".join(f"{v:.5f}" for v in self.bbox)
 
 
-_CACHE: dict[int, list[Place]] = {}
-
-
-def places(collections: dict[str, Collection], version: int) -> list[Place]:
-    if version not in _CACHE:
-        _CACHE.clear()
-        _CACHE[version] = _read(collections)
-    return _CACHE[version]
+def places(snapshot: Snapshot) -> list[Place]:
+    """The places of the first place layer the snapshot's viewers may see."""
+    return snapshot.derived("portal.places", lambda s: _read(s.collections))
 
 
 def _read(collections: dict[str, Collection]) -> list[Place]:
@@ -73,36 +73,23 @@ def _read(collections: dict[str, Collection]) -> list[Place]:
 
 # The mini-maps' background: the country's outline from the prefectures layer, simplified.
 # Merging the full-resolution polygons takes seconds, so it runs in a background thread once
-# per catalogue version; until it is ready the mini-maps show a plain frame.
+# per snapshot (access view and catalogue version); until it is ready the mini-maps show a
+# plain frame.
 OUTLINE_LAYER = "prefectures"
-_OUTLINE: dict[int, list[list[tuple[float, float]]]] = {}
-_OUTLINE_LOCK = threading.Lock()
-_OUTLINE_STARTED: set[int] = set()
 
 
-def outline(collections: dict[str, Collection], version: int) -> list[list[tuple[float, float]]]:
+def outline(snapshot: Snapshot) -> list[list[tuple[float, float]]]:
     """Rings (CRS84) of the country outline, simplified to ~3 km; [] until computed or when
-    the layer is not published."""
-    if version in _OUTLINE:
-        return _OUTLINE[version]
-    with _OUTLINE_LOCK:
-        if version not in _OUTLINE_STARTED:
-            _OUTLINE_STARTED.add(version)
-            collection = collections.get(OUTLINE_LAYER)
-            threading.Thread(
-                target=_compute_outline, args=(collection, version), daemon=True
-            ).start()
-    return []
+    the layer is not published or not visible to the snapshot's viewers."""
+    return snapshot.in_background("portal.outline", _compute_outline, [])
 
 
-def _compute_outline(collection: Collection | None, version: int) -> None:
+def _compute_outline(snapshot: Snapshot) -> list[list[tuple[float, float]]]:
     try:
-        rings = _read_outline(collection)
+        return _read_outline(snapshot.collections.get(OUTLINE_LAYER))
     except Exception:  # noqa: BLE001 - a background nicety: log it, never break a page
         LOGGER.exception("the mini-map outline could not be computed")
-        rings = []
-    _OUTLINE.clear()
-    _OUTLINE[version] = rings
+        return []
 
 
 def _read_outline(collection: Collection | None) -> list[list[tuple[float, float]]]:

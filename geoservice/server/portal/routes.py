@@ -22,16 +22,16 @@ from flask import (
 )
 
 from geoservice.errors import BadRequest, NotFound
-from geoservice.server import identity
 from geoservice.server.features import downloads
 from geoservice.server.portal import catalogue, display, i18n
 from geoservice.server.portal.places import outline, places
 from geoservice.store import db
 from geoservice.store.vocabularies import INSPIRE
 
-blueprint = Blueprint("portal", __name__, template_folder="templates", url_prefix="/portal")
+NAME = "portal"  # the blueprint's name: its endpoints are portal.home, portal.dataset, ...
 PREVIEW_LIMIT = 1000  # features the preview map asks for at once
 TABLE_PAGE = 20
+SEARCH_AREA = (22.80, 40.52, 23.10, 40.72)  # the home map's first view: Thessaloniki
 
 
 def _state():
@@ -83,21 +83,29 @@ def render_page(template: str, status: int = 200, **context: Any) -> Response:
     return response
 
 
-@blueprint.before_app_request
+def register(blueprint: Blueprint) -> None:
+    """The pages of this module and the hooks they need, on the portal's blueprint."""
+    blueprint.before_app_request(_language_of_pygeoapi_pages)
+    blueprint.after_app_request(_remember_language)
+    blueprint.add_url_rule("/", view_func=home, methods=["GET"])
+    blueprint.add_url_rule("/datasets/<dataset_id>", view_func=dataset, methods=["GET"])
+    blueprint.add_url_rule("/datasets/<dataset_id>/download", view_func=download, methods=["GET"])
+    blueprint.add_url_rule("/dashboard", view_func=dashboard, methods=["GET"])
+
+
 def _language_of_pygeoapi_pages() -> None:
     """pygeoapi's HTML pages speak the portal's language: ?lang=, else the visitor's
     remembered choice (the cookie), else Greek, as the portal's own pages do. pygeoapi reads
     only ?lang= and Accept-Language, so the choice reaches it as Accept-Language. Requests
     for JSON and the other encodings keep their Accept-Language negotiation."""
-    if request.blueprint == blueprint.name or request.args.get("lang") or not _wants_html():
+    if request.blueprint == NAME or request.args.get("lang") or not _wants_html():
         return
     request.environ["HTTP_ACCEPT_LANGUAGE"] = i18n.language()
 
 
-@blueprint.after_app_request
 def _remember_language(response: Response) -> Response:
     """A language chosen on one of pygeoapi's pages (?lang=) is remembered like the portal's."""
-    if request.blueprint != blueprint.name and response.mimetype == "text/html":
+    if request.blueprint != NAME and response.mimetype == "text/html":
         response.vary.add("Cookie")
         if request.args.get("lang") in i18n.LANGUAGES:
             i18n.remember(response, request.args["lang"])
@@ -118,11 +126,10 @@ def _theme_name(code: str | None, lang: str) -> str:
     return theme.el if lang == "el" else theme.en
 
 
-@blueprint.get("/")
 def home() -> Response:
     form = request.args.to_dict()
     snapshot = _snapshot()
-    known_places = places(snapshot.collections, snapshot.version)
+    known_places = places(snapshot)  # the caller's view: only what it may see
     place = next((p for p in known_places if p.id == form.get("place")), None)
     bbox = (form.get("bbox") or "").strip() or (place.bbox_text if place else None)
     error = None
@@ -149,8 +156,8 @@ def home() -> Response:
         freshness_days=catalogue.FRESHNESS_DAYS,
         facet_names=catalogue.FACET_PARAMS,
         link=lambda **changes: _link(form, **changes),
-        outline=display.outline_path(outline(snapshot.collections, snapshot.version)),
-        search_area=identity.of(_state().settings).portal.search_area,  # config/server.yml
+        outline=display.outline_path(outline(snapshot)),
+        search_area=SEARCH_AREA,
     )
 
 
@@ -162,7 +169,6 @@ def _link(form: dict[str, str], **changes: str | None) -> str:
     return "?" + urlencode(values) if values else "?"
 
 
-@blueprint.get("/datasets/<dataset_id>")
 def dataset(dataset_id: str) -> Response:
     snapshot = _snapshot()
     with _connection() as conn:
@@ -183,7 +189,6 @@ def dataset(dataset_id: str) -> Response:
     )
 
 
-@blueprint.get("/datasets/<dataset_id>/download")
 def download(dataset_id: str) -> Response:
     snapshot = _snapshot()
     with _connection() as conn:
@@ -204,7 +209,6 @@ def _joined(entry: dict[str, Any], first_load: Any) -> Any:
     )
 
 
-@blueprint.get("/dashboard")
 def dashboard() -> Response:
     snapshot = _snapshot()
     with _connection() as conn:

@@ -9,20 +9,25 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, redirect, request
+from flask import Blueprint, Response, current_app, redirect, request
 
 from geoservice.errors import Unauthorized
 from geoservice.server import session
 from geoservice.server.portal import i18n
-from geoservice.server.portal.routes import blueprint, render_page
+from geoservice.server.portal.routes import render_page
 
 
-@blueprint.get("/signin")
+def register(blueprint: Blueprint) -> None:
+    """The sign-in and sign-out pages, on the portal's blueprint."""
+    blueprint.add_url_rule("/signin", view_func=signin_form, methods=["GET"])
+    blueprint.add_url_rule("/signin", view_func=signin, methods=["POST"])
+    blueprint.add_url_rule("/signout", view_func=signout, methods=["POST"])
+
+
 def signin_form() -> Response:
     return render_page("portal/signin.html", error=None, next=_next_page())
 
 
-@blueprint.post("/signin")
 def signin() -> Response:
     t = i18n.translator(i18n.language())
     if not _same_origin():
@@ -39,7 +44,6 @@ def signin() -> Response:
     return response
 
 
-@blueprint.post("/signout")
 def signout() -> Response:
     response = redirect(_next_page(), 303)
     session.forget(response)

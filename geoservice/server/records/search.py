@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -18,6 +18,9 @@ from psycopg.rows import dict_row
 from geoservice.errors import BadRequest, NotFound
 from geoservice.server import cql
 from geoservice.server.access import ANONYMOUS, Viewer
+
+if TYPE_CHECKING:
+    from geoservice.server.memo import Memo
 
 FACETS = {  # facet name -> SQL expression yielding one or more values per record
     "theme": "unnest(r.themes)",
@@ -164,37 +167,45 @@ def conditions(search: Search) -> list[sql.Composable]:
     return where
 
 
-def run(conn: psycopg.Connection, search: Search, version: int | None = None) -> Result:
+def run(
+    conn: psycopg.Connection, search: Search, version: int | None = None, memo: Memo | None = None
+) -> Result:
     """One page of records, their count and (when asked) facets.
 
-    Counts and facets depend only on the filter and on the catalogue's content, which changes
-    only when a collection is published or removed: with the catalogue `version` given, they
-    are remembered per filter until it changes. The page itself is always read.
+    Counts and facets depend only on the filter, the viewer's rights and the catalogue's
+    content, which changes only when a collection is published or removed: with the catalogue
+    `version` and a `memo` (the server's, state.ServerState.aggregates) given, they are
+    remembered per filter and rights until it changes. The page itself is always read.
     """
     clause = _clause(conn, search)
     with conn.cursor(row_factory=dict_row) as cur:
         rows = cur.execute(_page(search, clause, sql.SQL("r.entry"))).fetchall()
-        matched, facets = _aggregates(cur, search, clause, _key(conn, clause, version))
+        key = _key(conn, search, clause, version, memo)
+        matched, facets = _aggregates(cur, search, clause, key, memo)
     return Result([r["entry"] for r in rows], matched, facets)
 
 
-def find(conn: psycopg.Connection, search: Search, version: int | None = None) -> Page:
+def find(
+    conn: psycopg.Connection, search: Search, version: int | None = None, memo: Memo | None = None
+) -> Page:
     """run() without the entries: the page's ids, each with its row's version (PostgreSQL's
     xmin, new whenever the record is written), so that a caller that keeps what it made of an
     entry (records_api keeps each record's JSON) reads only the entries it does not have.
 
     A search ordered by relevance ranks every match (ts_rank_cd over all candidates) to find
     any page. Like the count, that order depends only on the filter and the catalogue's
-    content: with `version` given, the first RANKED ids are remembered per filter, and a page
-    within them only re-reads its own rows (still through the whole filter, the viewer's rule
-    included, so a record that stopped matching or became hidden is left out)."""
+    content: with `version` and `memo` given, the first RANKED ids are remembered per filter
+    and rights, and a page within them only re-reads its own rows (still through the whole
+    filter, the viewer's rule included, so a record that stopped matching or became hidden is
+    left out)."""
     clause = _clause(conn, search)
-    key = _key(conn, clause, version)
+    key = _key(conn, search, clause, version, memo)
     columns = sql.SQL("r.id, r.xmin::text AS row_version")
     with conn.cursor(row_factory=dict_row) as cur:
         if key is not None and _ranked(search) and search.offset + search.limit <= RANKED:
             first = replace(search, limit=RANKED, offset=0)
             ranked = _remembered(
+                memo,
                 key,
                 "ranked",
                 lambda: [r["id"] for r in cur.execute(_page(first, clause, sql.SQL("r.id")))],
@@ -213,7 +224,7 @@ def find(conn: psycopg.Connection, search: Search, version: int | None = None) -
             rows.sort(key=lambda r: position[r["id"]])
         else:
             rows = cur.execute(_page(search, clause, columns)).fetchall()
-        matched, facets = _aggregates(cur, search, clause, key)
+        matched, facets = _aggregates(cur, search, clause, key, memo)
     return Page([(r["id"], r["row_version"]) for r in rows], matched, facets)
 
 
@@ -267,16 +278,28 @@ def _ranked(search: Search) -> bool:
     return bool(search.q) and not search.sortby
 
 
-def _key(conn: psycopg.Connection, clause: sql.SQL, version: int | None) -> tuple | None:
-    """What remembered aggregates are kept under (None: the version is unknown, keep none)."""
-    return (database(conn), version, clause.as_string(conn)) if version is not None else None
+def _key(
+    conn: psycopg.Connection,
+    search: Search,
+    clause: sql.SQL,
+    version: int | None,
+    memo: Memo | None,
+) -> tuple | None:
+    """What remembered aggregates are kept under (None: no memo or the version is unknown,
+    keep none): the database, the catalogue version, the viewer's rights (what it may see) and
+    the filter (which also holds the viewer's access rule)."""
+    if memo is None or version is None:
+        return None
+    return (database(conn), version, search.viewer.rights, clause.as_string(conn))
 
 
 def _aggregates(
-    cur: psycopg.Cursor, search: Search, clause: sql.SQL, key: tuple | None
+    cur: psycopg.Cursor, search: Search, clause: sql.SQL, key: tuple | None, memo: Memo | None
 ) -> tuple[int, dict[str, dict[str, int]] | None]:
-    matched = _remembered(key, "count", lambda: _count(cur, clause))
-    facets = _remembered(key, "facets", lambda: _facets(cur, clause)) if search.facets else None
+    matched = _remembered(memo, key, "count", lambda: _count(cur, clause))
+    facets = (
+        _remembered(memo, key, "facets", lambda: _facets(cur, clause)) if search.facets else None
+    )
     return matched, facets
 
 
@@ -303,22 +326,14 @@ def _visible(viewer: Viewer) -> sql.Composable:
     return viewer.sql_condition("r") or sql.SQL("true")
 
 
-_AGGREGATES: dict[tuple, Any] = {}
-AGGREGATES_KEPT = 1_000
+AGGREGATES_KEPT = 1_000  # the size of a server's aggregates memo (state.ServerState)
 RANKED = 200  # ids of a relevance-ordered search remembered per filter: 20 pages of 10
 
 
-def _remembered(key: tuple | None, kind: str, compute: Any) -> Any:
-    if key is None:
+def _remembered(memo: Memo | None, key: tuple | None, kind: str, compute: Any) -> Any:
+    if memo is None or key is None:
         return compute()
-    full = (*key, kind)
-    value = _AGGREGATES.get(full)
-    if value is None:
-        value = compute()
-        if len(_AGGREGATES) >= AGGREGATES_KEPT:
-            _AGGREGATES.clear()  # simple bound; entries of old versions go too
-        _AGGREGATES[full] = value  # (another thread may clear it: we answer with our own)
-    return value
+    return memo.remembered((*key, kind), compute)
 
 
 def _count(cur: psycopg.Cursor, clause: sql.Composable) -> int:
