@@ -63,3 +63,12 @@ def test_the_served_workers_run_with_the_setting(live_server):
     for environ in found:
         for name, value in MALLOC_ENVIRONMENT.items():
             assert f"{name}={value}".encode() in environ
+
+
+def test_the_image_sets_it_too():
+    """The Docker image sets it in its environment, so its server need not re-run itself."""
+    from geoservice.settings import PROJECT_ROOT
+
+    dockerfile = (PROJECT_ROOT / "docker" / "Dockerfile").read_text()
+    for name, value in MALLOC_ENVIRONMENT.items():
+        assert f"{name}={value}" in dockerfile
