@@ -16,9 +16,10 @@ from click.testing import CliRunner
 from geoservice.cli import main
 from geoservice.errors import LoadError
 from geoservice.store import db, registry
-from loaders import prepare, readers
+from loaders import prepare
 from loaders.descriptor import parse_descriptor
 from loaders.pipeline import load
+from loaders.readers import archives
 from loaders.writer import remove_collection
 
 POINTS = [(22.94, 40.64), (22.98, 40.69), (22.95, 40.60)]
@@ -143,7 +144,7 @@ def test_a_kmz_bomb_is_refused(refused, tmp_path):
 
 
 def test_an_archive_bigger_than_the_limit_unpacked_is_refused(refused, tmp_path, monkeypatch):
-    monkeypatch.setattr(readers, "MAX_ARCHIVE_BYTES", 1 << 20)
+    monkeypatch.setattr(archives, "MAX_ARCHIVE_BYTES", 1 << 20)
     shp = write_shapefile(tmp_path / "src")
     path = tmp_path / "big.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:  # ratio 1: only the total
