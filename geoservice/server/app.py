@@ -30,7 +30,7 @@ from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
 
 from geoservice.errors import Forbidden, GeoserviceError, NotFound, Unauthorized
-from geoservice.server import http_policy, portal, session
+from geoservice.server import http_policy, identity, portal, session
 from geoservice.server import pygeoapi_patches as pygeoapi_fixes
 from geoservice.server.access import ANONYMOUS, Viewer
 from geoservice.server.auth import Authenticator
@@ -191,7 +191,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         """The whole catalogue as DCAT-AP, for national and European portals to harvest."""
         with db.shared_pool(settings.dsn).connection() as conn:
             entries = catalogue_search.visible_entries(conn, viewer())
-        return _dcat([Entry.from_json(e) for e in entries], settings.base_url)
+        return _dcat([Entry.from_json(e) for e in entries], settings)
 
     @app.get("/collections/catalogue/items/<record_id>/<any(dcat, iso19139):encoding>")
     def record_export(record_id: str, encoding: str) -> Response:
@@ -199,12 +199,11 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
         with db.shared_pool(settings.dsn).connection() as conn:
             entry = Entry.from_json(catalogue_search.one_entry(conn, record_id, viewer()))
         if encoding == "iso19139":
-            from geoservice.server.records import exports  # rdflib, pygeometa: loaded on first use
+            from geoservice.server.records import iso19139  # pygeometa: loaded on first use
 
-            return Response(
-                exports.iso19139(entry, settings.base_url), 200, {"Content-Type": "application/xml"}
-            )
-        return _dcat([entry], settings.base_url)
+            xml = iso19139.iso19139(entry, settings.base_url, identity.of(settings))
+            return Response(xml, 200, {"Content-Type": "application/xml"})
+        return _dcat([entry], settings)
 
     @app.get("/collections/<path:collection_id>/download")
     def download(collection_id: str) -> Response:
@@ -284,17 +283,16 @@ def _wants_geojson() -> bool:
     return wants_geojson(request.args, request.accept_mimetypes)
 
 
-def _dcat(entries: list[Entry], base_url: str) -> Response:
-    # rdflib and pygeometa (~30 MB a worker) are loaded when a harvester first asks.
-    from geoservice.server.records import exports
+def _dcat(entries: list[Entry], settings: Settings) -> Response:
+    # rdflib (~30 MB a worker, with pygeometa) is loaded when a harvester first asks.
+    from geoservice.server.records import dcat
 
+    base_url, who = settings.base_url, identity.of(settings)
     if (request.args.get("f") or "").lower() in ("jsonld", "json-ld"):
-        return Response(
-            exports.dcat_jsonld(entries, base_url), 200, {"Content-Type": "application/ld+json"}
-        )
-    return Response(
-        exports.dcat_turtle(entries, base_url), 200, {"Content-Type": "text/turtle; charset=utf-8"}
-    )
+        body, mimetype = dcat.dcat_jsonld(entries, base_url, who), "application/ld+json"
+    else:
+        body, mimetype = dcat.dcat_turtle(entries, base_url, who), "text/turtle; charset=utf-8"
+    return Response(body, 200, {"Content-Type": mimetype})
 
 
 def _language() -> str:

@@ -23,16 +23,12 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
-from geoservice.server import params as query_params
 from geoservice.server.features.sql import Layer, Query, output_crs
 from geoservice.server.features.store import FeatureStore, Matched
+from geoservice.server.params import ITEM, ITEMS
+from geoservice.server.params import bbox as parse_bbox
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-RESERVED = {
-    "f", "lang", "limit", "offset", "cursor", "bbox", "bbox-crs", "crs", "datetime",
-    "properties", "sortby", "skipGeometry", "filter", "filter-lang", "filter-crs", "resulttype",
-    "q",
-}  # fmt: skip
 DOWNLOAD_BATCH = 1_000  # features per chunk written to the client
 
 
@@ -77,8 +73,9 @@ def parse_items_request(
     collection: Collection, params: dict[str, str], body: bytes = b""
 ) -> ItemsRequest:
     layer = collection.layer
-    limit = _limit(params.get("limit"), collection)
-    offset = query_params.integer(params.get("offset"), "offset", default=0, minimum=0)
+    ITEMS.refuse_unknown(params, layer.types)
+    limit = min(ITEMS["limit"].read(params, collection.limit_default), collection.limit_max)
+    offset = ITEMS["offset"].read(params)
     crs_uri = _offered_crs(params.get("crs"), collection)
     properties = _names(params.get("properties"), layer, "properties")
     sortby = _sortby(params.get("sortby"), layer)
@@ -93,17 +90,15 @@ def parse_items_request(
     query = Query(
         bbox=_bbox(params.get("bbox"), params.get("bbox-crs")),
         datetime=params.get("datetime") or None,
-        equals=[(k, v) for k, v in params.items() if k not in RESERVED and k in layer.types],
+        equals=[(k, v) for k, v in params.items() if k not in ITEMS.names and k in layer.types],
         sortby=sortby,
         properties=properties,
-        skip_geometry=_boolean(params.get("skipGeometry"), "skipGeometry"),
+        skip_geometry=ITEMS["skipGeometry"].read(params),
         output=output_crs(None if crs_uri == CRS84 else crs_uri),
     )
     query = _with_filter(query, params, body)
-    resulttype = params.get("resulttype", "results")
-    if resulttype not in ("results", "hits"):
-        raise BadRequest("resulttype must be 'results' or 'hits'")
-    return ItemsRequest(query, limit, offset, cursor, resulttype == "hits", crs_uri)
+    hits_only = ITEMS["resulttype"].read(params) == "hits"
+    return ItemsRequest(query, limit, offset, cursor, hits_only, crs_uri)
 
 
 def items_response(
@@ -140,6 +135,7 @@ def item_response(
     collection: Collection, item_id: str, params: dict[str, str], base_url: str
 ) -> tuple[bytes, dict[str, str]]:
     """One feature; its links are spliced onto the JSON PostgreSQL wrote."""
+    ITEM.refuse_unknown(params)
     crs_uri = _offered_crs(params.get("crs"), collection)
     query = Query(output=output_crs(None if crs_uri == CRS84 else crs_uri))
     feature = collection.store.one(collection.layer, item_id, query)
@@ -248,21 +244,6 @@ def _offered_crs(value: str | None, collection: Collection) -> str:
     return crs_uri
 
 
-def _limit(value: str | None, collection: Collection) -> int:
-    limit = query_params.integer(value, "limit", default=collection.limit_default, minimum=1)
-    return min(limit, collection.limit_max)  # a bigger page is served as the biggest allowed
-
-
-def _boolean(value: str | None, name: str) -> bool:
-    if value is None:
-        return False
-    if value.lower() in ("true", "1", "yes"):
-        return True
-    if value.lower() in ("false", "0", "no"):
-        return False
-    raise BadRequest(f"{name} must be true or false")
-
-
 def _names(value: str | None, layer: Layer, what: str) -> list[str] | None:
     if value is None:
         return None
@@ -294,7 +275,7 @@ def _bbox(value: str | None, bbox_crs: str | None) -> tuple[float, float, float,
         if bbox_crs:
             raise BadRequest("bbox-crs given without bbox")
         return None
-    numbers = query_params.bbox(value)
+    numbers = parse_bbox(value)
     if not bbox_crs or bbox_crs == CRS84:
         return numbers
     return _to_crs84(list(numbers), bbox_crs)
@@ -322,8 +303,7 @@ def _with_filter(query: Query, params: dict[str, str], body: bytes) -> Query:
         if language:
             raise BadRequest("filter-lang given without filter")
         return query
-    if len(text) > query_params.MAX_FILTER_LENGTH:
-        raise BadRequest(f"filter longer than {query_params.MAX_FILTER_LENGTH} characters")
+    ITEMS["filter"].parse(text)  # its length
     if language not in (None, "cql2-text", "cql-text", "cql2-json", "cql-json"):
         raise BadRequest("filter-lang must be cql2-text or cql2-json")
     try:
@@ -334,6 +314,8 @@ def _with_filter(query: Query, params: dict[str, str], body: bytes) -> Query:
     return replace(query, filter=ast, filter_srid=srid, filter_flip=flip)
 
 
+# A pure function cache (kept at module level on purpose): the text of a filter -> its parse
+# tree, the same for every caller; it holds no data (the layer and the viewer are applied later).
 # A pure function cache (kept at module level on purpose): the text of a filter -> its parse
 # tree, the same for every caller; it holds no data (the layer and the viewer are applied later).
 @functools.lru_cache(maxsize=512)

@@ -22,6 +22,7 @@ from flask import (
 )
 
 from geoservice.errors import BadRequest, NotFound
+from geoservice.server import identity
 from geoservice.server.features import downloads
 from geoservice.server.portal import catalogue, display, i18n
 from geoservice.server.portal.places import outline, places
@@ -31,7 +32,6 @@ from geoservice.store.vocabularies import INSPIRE
 NAME = "portal"  # the blueprint's name: its endpoints are portal.home, portal.dataset, ...
 PREVIEW_LIMIT = 1000  # features the preview map asks for at once
 TABLE_PAGE = 20
-SEARCH_AREA = (22.80, 40.52, 23.10, 40.72)  # the home map's first view: Thessaloniki
 
 
 def _state():
@@ -157,7 +157,7 @@ def home() -> Response:
         facet_names=catalogue.FACET_PARAMS,
         link=lambda **changes: _link(form, **changes),
         outline=display.outline_path(outline(snapshot)),
-        search_area=SEARCH_AREA,
+        search_area=identity.of(_state().settings).portal.search_area,  # config/server.yml
     )
 
 

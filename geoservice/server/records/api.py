@@ -16,9 +16,13 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
-from geoservice.server import params as query_params
+from geoservice.server.params import RECORDS
+from geoservice.server.params import bbox as parse_bbox
 from geoservice.server.records import search as catalogue_search
 from geoservice.server.records.search import QUERYABLES, Search
+
+if TYPE_CHECKING:
+    from geoservice.server.memo import Memo
 
 if TYPE_CHECKING:
     from geoservice.server.memo import Memo
@@ -60,25 +64,28 @@ def queryable_fields() -> list[dict[str, Any]]:
 
 
 def parse(params: dict[str, str], body: bytes = b"") -> Search:
+    """The search the parameters declare (params.RECORDS); callers refuse unknown ones."""
+    declared = RECORDS
+    text = declared["bbox"].raw(params)
     return Search(
-        q=params.get("q") or None,
-        bbox=query_params.bbox(params["bbox"]) if params.get("bbox") else None,
-        datetime=interval(params.get("datetime")),
-        kind=params.get("type") or None,
-        keyword=params.get("keywords") or params.get("keyword") or None,
-        theme=params.get("theme") or None,
-        department=params.get("department") or None,
-        licence=params.get("licence") or params.get("license") or None,
-        geometry_type=params.get("geometryType") or None,
-        field_name=params.get("field") or None,
-        field_type=params.get("fieldType") or None,
-        value=params.get("value") or None,
-        updated_after=_instant(params.get("updatedAfter"), "updatedAfter"),
+        q=declared["q"].read(params),
+        bbox=parse_bbox(text) if text else None,
+        datetime=interval(declared["datetime"].raw(params)),
+        kind=declared["type"].read(params),
+        keyword=declared["keywords"].read(params),
+        theme=declared["theme"].read(params),
+        department=declared["department"].read(params),
+        licence=declared["licence"].read(params),
+        geometry_type=declared["geometryType"].read(params),
+        field_name=declared["field"].read(params),
+        field_type=declared["fieldType"].read(params),
+        value=declared["value"].read(params),
+        updated_after=_instant(declared["updatedAfter"].raw(params), "updatedAfter"),
         filter=_filter(params, body),
-        sortby=_sortby(params.get("sortby")),
-        limit=min(query_params.integer(params.get("limit"), "limit", LIMIT_DEFAULT, 1), LIMIT_MAX),
-        offset=query_params.integer(params.get("offset"), "offset", 0, 0),
-        facets=(params.get("facets") or "false").lower() in ("true", "1", "yes"),
+        sortby=_sortby(declared["sortby"].raw(params)),
+        limit=min(declared["limit"].read(params, LIMIT_DEFAULT), LIMIT_MAX),
+        offset=declared["offset"].read(params),
+        facets=declared["facets"].read(params),
     )
 
 
@@ -312,8 +319,7 @@ def _filter(params: dict[str, str], body: bytes) -> Any:
         text, language = body.decode("utf-8", errors="replace"), "cql2-json"
     if text is None:
         return None
-    if len(text) > query_params.MAX_FILTER_LENGTH:
-        raise BadRequest(f"filter longer than {query_params.MAX_FILTER_LENGTH} characters")
+    RECORDS["filter"].parse(text)  # its length
     try:
         if language in ("cql2-json", "cql-json"):
             return parse_cql2_json(json.loads(text))
