@@ -17,6 +17,8 @@ lint:
 	.venv/bin/ruff format --check .
 	.venv/bin/lint-imports --no-cache
 
-bench:
-	bash scripts/setup.sh test
+bench:  # every benchmark, side by side with its peers (~1 h 30 on 2 cores; bench/README.md)
+	bash scripts/setup.sh bench
 	.venv/bin/python -m bench.load
+	.venv/bin/python -m bench.api
+	.venv/bin/python -m bench.catalogue

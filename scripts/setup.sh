@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs what geoservice needs on a Debian machine, then the project into .venv.
 #   scripts/setup.sh         the demo: PostgreSQL 15 + PostGIS, Python 3.12 venv
+#   scripts/setup.sh bench   the tests' needs, plus the benchmarks' (wrk, the `bench` extra)
 #   scripts/setup.sh test    also the real clients the tests drive: GDAL (ogrinfo), QGIS (PyQGIS),
 #                            Chromium (the portal through Playwright; never `playwright install`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(postgresql-15 postgresql-15-postgis-3)
-if [ "${1:-}" = "test" ]; then
+mode="${1:-}"
+if [ "$mode" = "test" ] || [ "$mode" = "bench" ]; then
   want+=(gdal-bin python3-qgis qgis-providers chromium)  # chromium: the portal's browser tests
 fi
+[ "$mode" = "bench" ] && want+=(wrk)
 
 missing=()
 for pkg in "${want[@]}"; do
@@ -40,10 +43,12 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; assert sys.ve
   rm -rf .venv
   "$python" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+extras=test
+[ "$mode" = "bench" ] && extras=test,bench
+stamp=.venv/.installed-$extras-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]'
+  .venv/bin/python -m pip install -q -e ".[$extras]"
   # ISO 19139 XSDs for the export tests ship in pycsw 2.6.2's wheel; its pinned OWSLib<0.29
   # clashes with ours, and we use only its schema files: so no dependencies.
   .venv/bin/python -m pip install -q --no-deps 'pycsw==2.6.2'
