@@ -316,8 +316,6 @@ def _with_filter(query: Query, params: dict[str, str], body: bytes) -> Query:
 
 # A pure function cache (kept at module level on purpose): the text of a filter -> its parse
 # tree, the same for every caller; it holds no data (the layer and the viewer are applied later).
-# A pure function cache (kept at module level on purpose): the text of a filter -> its parse
-# tree, the same for every caller; it holds no data (the layer and the viewer are applied later).
 @functools.lru_cache(maxsize=512)
 def _parsed_filter(text: str, is_json: bool) -> Any:
     """A web map sends the same filter with every pan: pygeofilter's parser (lark) costs more

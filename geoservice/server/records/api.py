@@ -24,9 +24,6 @@ from geoservice.server.records.search import QUERYABLES, Search
 if TYPE_CHECKING:
     from geoservice.server.memo import Memo
 
-if TYPE_CHECKING:
-    from geoservice.server.memo import Memo
-
 CATALOGUE_ID = "catalogue"
 LIMIT_DEFAULT = 10
 LIMIT_MAX = 1000
