@@ -30,7 +30,7 @@ from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
 
 from geoservice.errors import Forbidden, GeoserviceError, NotFound, Unauthorized
-from geoservice.server import http_policy, identity, portal, session
+from geoservice.server import http_policy, identity, params, portal, session
 from geoservice.server import pygeoapi_patches as pygeoapi_fixes
 from geoservice.server.access import ANONYMOUS, Viewer
 from geoservice.server.auth import Authenticator
@@ -88,6 +88,23 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
             if not session.from_cookie(request):
                 raise
             g.signed_out = True  # a sign-in whose key was revoked or expired: anonymous now
+
+    @app.before_request
+    def only_declared_parameters() -> None:
+        """A 400 naming a query parameter the endpoint does not define (params.py)."""
+        declared = ENDPOINT_PARAMETERS.get(request.endpoint or "")
+        if declared is None or not request.args:
+            return
+        collection_id = (request.view_args or {}).get("collection_id")
+        if collection_id == CATALOGUE_ID:
+            declared = CATALOGUE_PARAMETERS.get(request.endpoint or "", declared)
+        properties: frozenset[str] | dict = frozenset()
+        if declared.properties:
+            collection = state.current(viewer()).collections.get(collection_id or "")
+            if collection is None:
+                return  # not a feature collection this caller sees: its 404 follows
+            properties = collection.layer.types
+        declared.refuse_unknown(request.args.keys(), properties)
 
     @app.after_request
     def policy(response: Response) -> Response:
@@ -277,6 +294,25 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     # Public GeoJSON features, pages and by id, skip Flask's machinery (feature_lane.py).
     app.wsgi_app = FeatureLane(app.wsgi_app, state, lambda: settings.base_url)  # type: ignore[method-assign]
     return app
+
+
+# The query parameters each endpoint (view function) defines; the portal's pages and static
+# files are not part of the API.
+ENDPOINT_PARAMETERS: dict[str, params.Parameters] = {
+    "landing_page": params.PAGE,
+    "openapi": params.OPENAPI,
+    "conformance": params.PAGE,
+    "collections": params.PAGE,
+    "queryables": params.PAGE,
+    "schema": params.PAGE,
+    "items": params.ITEMS,
+    "item": params.ITEM,
+    "download": params.DOWNLOAD,
+    "catalogue_dcat": params.EXPORT,
+    "record_export": params.EXPORT,
+    "recent_loads": params.NONE,
+}
+CATALOGUE_PARAMETERS = {"items": params.RECORDS, "item": params.RECORD}
 
 
 def _wants_geojson() -> bool:
