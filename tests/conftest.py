@@ -12,7 +12,19 @@ import pytest
 
 from geoservice.settings import PROJECT_ROOT, Settings
 
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+TEST_DATA = PROJECT_ROOT / "tests" / "data"  # sources and licences: tests/data/ATTRIBUTION.md
+# Samples the demo already holds, under their names in the sample collection: not copied twice.
+FROM_DEMO = {
+    "01_thessaloniki_municipalities/thessaloniki.geojson": "municipalities.geojson",
+    "02_nomoi_okxe_epsg2100_cp1253/nomoi_okxe.shp": "nomoi/nomoi_okxe.shp",
+    "02_nomoi_okxe_epsg2100_cp1253/nomoi_okxe.shx": "nomoi/nomoi_okxe.shx",
+    "02_nomoi_okxe_epsg2100_cp1253/nomoi_okxe.dbf": "nomoi/nomoi_okxe.dbf",
+    "02_nomoi_okxe_epsg2100_cp1253/nomoi_okxe.prj": "nomoi/nomoi_okxe.prj",
+    "06_greek_settlements_kml/3-villages.kml": "settlements.kml",
+    "07_thessaloniki_prefecture_bare_feature/48.json": "thessaloniki_prefecture.json",
+    "11_auth_seismic_stations_txt/regd.sta": "seismic_stations.sta",
+}
+SRTM = "08_srtm3_dem_thessaloniki/N40E022.hgt"  # made here: a raster the loaders must refuse
 
 
 def free_port() -> int:
@@ -24,10 +36,21 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"the shared sample data is missing: {SHARED_DATA}")
-    return SHARED_DATA
+def shared_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real samples, one folder per sample as in the team's collection, read-only: the
+    repository's copies (tests/data), the demo's files (data/demo) and a synthetic SRTM tile."""
+    folder = tmp_path_factory.mktemp("samples")
+    for sample in sorted(TEST_DATA.glob("[0-9][0-9]_*")):
+        shutil.copytree(sample, folder / sample.name)
+    for name, demo in FROM_DEMO.items():
+        (folder / name).parent.mkdir(exist_ok=True)
+        shutil.copyfile(PROJECT_ROOT / "data" / "demo" / demo, folder / name)
+    (folder / SRTM).parent.mkdir()
+    (folder / SRTM).write_bytes(bytes(1201 * 1201 * 2))  # SRTM-3: 1201 x 1201 int16, all 0 m
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.chmod(0o444)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -73,36 +73,38 @@ def test_the_lane_answers_as_flask_does(apps, path, query, accept):
 
 
 @pytest.mark.parametrize(
-    "path, query, headers",
+    "path, query, headers, status",
     [
-        ("/collections/municipalities/items/{id}", "f=html", {}),
-        ("/collections/municipalities/items/{id}", "", {"Accept": "text/html"}),
-        ("/collections/municipalities/items/{id}", "crs=EPSG:9999", {}),  # Flask's 400
-        ("/collections/municipalities/items/{id}", "", {"Authorization": "Bearer gsk_x_y"}),
-        ("/collections/municipalities/items/{id}", "", {"Origin": "https://maps.example.org"}),
-        ("/collections/municipalities/items/999999999", "", {}),  # unknown id: Flask's 404
-        ("/collections/nosuchlayer/items/1", "", {}),
-        ("/collections/catalogue/items/municipalities", "", {}),
-        ("/collections/municipalities/items", "f=html", {}),
-        ("/collections/municipalities/items", "f=jsonld", {}),
-        ("/collections/municipalities/items", "", {"Accept": "text/html"}),
-        ("/collections/municipalities/items", "limit=abc", {}),  # Flask's 400
-        ("/collections/municipalities/items", "filter=nosuchfield = 1", {}),
-        ("/collections/municipalities/items", "name_greek=%00", {}),  # a NUL: Flask's 400
-        ("/collections/municipalities/items", "", {"Authorization": "Bearer gsk_x_y"}),
-        ("/collections/municipalities/items", "", {"Origin": "https://maps.example.org"}),
-        ("/collections/nosuchlayer/items", "", {}),
-        ("/collections/catalogue/items", "", {}),
-        ("/collections/municipalities/items/", "", {}),  # Flask's 404
+        ("/collections/municipalities/items/{id}", "f=html", {}, 200),
+        ("/collections/municipalities/items/{id}", "", {"Accept": "text/html"}, 200),
+        ("/collections/municipalities/items/{id}", "crs=EPSG:9999", {}, 400),
+        ("/collections/municipalities/items/{id}", "", {"Authorization": "Bearer gsk_x_y"}, 401),
+        ("/collections/municipalities/items/{id}", "", {"Origin": "https://maps.example.org"}, 200),
+        ("/collections/municipalities/items/999999999", "", {}, 404),  # unknown id
+        ("/collections/nosuchlayer/items/1", "", {}, 404),
+        ("/collections/catalogue/items/municipalities", "", {}, 200),
+        ("/collections/municipalities/items", "f=html", {}, 200),
+        ("/collections/municipalities/items", "f=jsonld", {}, 200),
+        ("/collections/municipalities/items", "", {"Accept": "text/html"}, 200),
+        ("/collections/municipalities/items", "limit=abc", {}, 400),
+        ("/collections/municipalities/items", "filter=nosuchfield = 1", {}, 400),
+        ("/collections/municipalities/items", "name_greek=%00", {}, 400),  # a NUL
+        ("/collections/municipalities/items", "", {"Authorization": "Bearer gsk_x_y"}, 401),
+        ("/collections/municipalities/items", "", {"Origin": "https://maps.example.org"}, 200),
+        ("/collections/nosuchlayer/items", "", {}, 404),
+        ("/collections/catalogue/items", "", {}, 200),
+        ("/collections/municipalities/items/", "", {}, 404),
     ],
 )
-def test_everything_else_goes_to_flask(apps, path, query, headers):
+def test_everything_else_goes_to_flask(apps, path, query, headers, status):
     lane, flask, calls = apps
     path = path.format(id=_first_id(flask))
     calls.clear()
     response = lane.get(path, query_string=query, headers=headers)
     assert calls == [path]
-    assert response.status_code in (200, 400, 401, 404)
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    # The lane passed the request on untouched: Flask alone answers the same.
+    assert flask.get(path, query_string=query, headers=headers).status_code == status
 
 
 def test_a_post_goes_to_flask(apps):

@@ -19,7 +19,7 @@ import json
 import os
 import re
 import tempfile
-from collections import Counter
+from dataclasses import dataclass, field
 
 import pytest
 import schemathesis
@@ -57,7 +57,6 @@ FUZZ_SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
     print_blob=True,  # a failure prints how to reproduce it
 )
-REQUESTS: Counter[str] = Counter()  # how many requests each part made
 # Hypothesis keeps caches (unicode tables, constants) in a folder; not in the work tree.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "geoservice-hypothesis"))
 
@@ -70,18 +69,24 @@ def _load(loader, location, *args):
     return loader(location, *args, config=schemathesis.Config.from_dict(CONFIG))
 
 
-def fuzz(schema, examples: int, part: str, **call) -> list[str]:
-    """Every operation, valid and invalid requests; one line per operation that failed.
+@dataclass
+class Run:
+    failures: list[str] = field(default_factory=list)  # one line per operation that failed
+    requests: int = 0  # how many requests the run made
+
+
+def fuzz(schema, examples: int, **call) -> Run:
+    """Every operation, valid and invalid requests.
 
     (Driven with Hypothesis directly: schemathesis' own pytest integration does not work
     with pytest 9.2.)
     """
-    failures, operations = [], []
+    run, operations = Run(), []
     for result in schema.get_all_operations():
         try:
             operations.append(result.ok())
         except Exception:  # noqa: BLE001 - schemathesis cannot use this part of the document
-            failures.append(f"the document: {result.err()}")
+            run.failures.append(f"the document: {result.err()}")
     assert operations, "the document has no operations"
     for operation in operations:
         # OPTIONS takes nothing that could be made invalid.
@@ -93,7 +98,7 @@ def fuzz(schema, examples: int, part: str, **call) -> list[str]:
             @given(case=operation.as_strategy(generation_mode=mode))
             @settings(FUZZ_SETTINGS, max_examples=examples // 2)
             def check(case):
-                REQUESTS[part] += 1
+                run.requests += 1
                 case.call_and_validate(checks=CHECKS, **call)
 
             try:
@@ -101,8 +106,8 @@ def fuzz(schema, examples: int, part: str, **call) -> list[str]:
             except Unsatisfiable:
                 pass  # nothing to make invalid (an operation without parameters)
             except (Exception, BaseExceptionGroup) as err:  # noqa: BLE001 - a report
-                failures.append(f"{operation.label} ({mode.value}): {err}")
-    return failures
+                run.failures.append(f"{operation.label} ({mode.value}): {err}")
+    return run
 
 
 @pytest.fixture(scope="session")
@@ -110,26 +115,34 @@ def app_schema(client):
     return _load(schemathesis.openapi.from_wsgi, "/openapi?f=json", client.application)
 
 
-def test_every_operation_in_process(app_schema):
-    failures = fuzz(app_schema, EXAMPLES, "in-process")
-    assert not failures, "\n\n".join(failures)
+@pytest.fixture(scope="module")
+def in_process_run(app_schema) -> Run:
+    """The in-process fuzzing, run once for the tests that read it (whichever runs first)."""
+    return fuzz(app_schema, EXAMPLES)
 
 
-def test_parameter_parsing_over_http(live_server):
+@pytest.fixture(scope="module")
+def http_run(live_server) -> Run:
     schema = _load(schemathesis.openapi.from_url, f"{live_server}/openapi?f=json")
     # Over HTTP, the features and records operations: where the parameters are parsed.
     schema = schema.include(path_regex=r"^/collections/[^/]+/(items|queryables|download)")
-    failures = fuzz(schema, LIVE_EXAMPLES, "http", base_url=live_server, timeout=30)
-    assert not failures, "\n\n".join(failures)
+    return fuzz(schema, LIVE_EXAMPLES, base_url=live_server, timeout=30)
 
 
-def test_the_fuzzing_made_thousands_of_requests():
-    """Guards the guard: a schema that loads no operations would pass every check above."""
-    if not REQUESTS:
-        pytest.skip("run with the fuzz tests above")
+def test_every_operation_in_process(in_process_run):
+    assert not in_process_run.failures, "\n\n".join(in_process_run.failures)
+
+
+def test_parameter_parsing_over_http(http_run):
+    assert not http_run.failures, "\n\n".join(http_run.failures)
+
+
+def test_the_fuzzing_made_thousands_of_requests(in_process_run, http_run):
+    """Guards the guard: a schema that loads no operations would pass every check above.
+    Runs the fuzzing itself when run alone (the runs are module fixtures)."""
     # Hypothesis stops early where the inputs are few (an operation without parameters).
-    assert REQUESTS["in-process"] >= 30 * EXAMPLES, REQUESTS
-    assert REQUESTS["http"] >= 100, REQUESTS
+    assert in_process_run.requests >= 30 * EXAMPLES, in_process_run.requests
+    assert http_run.requests >= 100, http_run.requests
 
 
 # What the fuzzing found, kept as plain regression tests (a fuzz run may not meet them again).

@@ -2,8 +2,9 @@
 `geoservice serve` (live_server), with axe-core checking every page for WCAG 2.1 A/AA.
 
 The catalogue holds the demo collections plus generated records (200 in all) while these tests
-run, as the issue asks for the load-time budget. Requests to other hosts than the server (the
-base-map tiles) are refused, as on a machine without internet: the pages must still work.
+run (the load-time budget itself is measured by bench/portal_load.py). Requests to other hosts
+than the server (the base-map tiles) are refused, as on a machine without internet: the pages
+must still work.
 `PORTAL_SCREENSHOTS=docs` saves a screenshot of each page (the README's pictures).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import time
 import zipfile
 from collections.abc import Iterator
@@ -32,7 +34,12 @@ from loaders import catalogue as index
 playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]'")
 expect = playwright_api.expect  # waits without eval (the pages' CSP forbids it)
 
-CHROMIUM = "/usr/bin/chromium"
+# GEOSERVICE_CHROMIUM names the browser; else the first on PATH (Debian: chromium).
+CHROMIUM = (
+    os.environ.get("GEOSERVICE_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -44,7 +51,6 @@ CHROMIUM_ARGS = [
 AXE = PROJECT_ROOT / "tests" / "vendor" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 CATALOGUE_SIZE = 200
-LOAD_BUDGET_MS = 1000
 SCREENSHOTS = os.environ.get("PORTAL_SCREENSHOTS")
 THESSALONIKI = "22.85,40.55,23.05,40.70"
 CRETE = "24.0,35.0,26.0,35.6"
@@ -99,8 +105,11 @@ def catalogue_of_200(settings, demo_collections) -> Iterator[list[str]]:
 @pytest.fixture(scope="module")
 def browser(live_server) -> Iterator[object]:
     """Chromium that resolves no host but the server's: the internet is unreachable."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (scripts/setup.sh test)")
+    if not CHROMIUM or not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"no Chromium ({CHROMIUM or 'chromium, chromium-browser not on PATH'}): apt-get install"
+            " chromium (scripts/setup.sh test), or set GEOSERVICE_CHROMIUM to its path"
+        )
     offline = f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {urlparse(live_server).hostname}"
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
@@ -500,20 +509,17 @@ def test_dashboard(portal, catalogue_of_200):
 
 
 @pytest.mark.parametrize("path", ["/portal/", "/portal/datasets/settlements", "/portal/dashboard"])
-def test_pages_load_within_a_second(portal, path):
-    """With 200 records in the catalogue: the load event of a warm page (both server workers
-    visited once), the median of three visits."""
-    loads = []
-    for visit in range(5):
-        portal.goto(portal.base + path)
-        timing = portal.evaluate(
-            "() => { const t = performance.getEntriesByType('navigation')[0];"
-            " return {ttfb: t.responseStart, load: t.loadEventEnd}; }"
-        )
-        if visit >= 2:
-            loads.append(timing["load"])
-            print(f"{path}: first byte {timing['ttfb']:.0f} ms, load {timing['load']:.0f} ms")
-    assert sorted(loads)[1] < LOAD_BUDGET_MS, loads
+def test_pages_load_with_200_records(portal, path):
+    """With 200 records in the catalogue, each page loads (its load event fires) without a
+    script error. How fast: bench/portal_load.py (the 1 s budget), not a test."""
+    response = portal.goto(portal.base + path)
+    assert response is not None and response.status == 200
+    timing = portal.evaluate(
+        "() => { const t = performance.getEntriesByType('navigation')[0];"
+        " return {load: t.loadEventEnd}; }"
+    )
+    assert timing["load"] > 0
+    assert portal.errors == []
 
 
 # -- pygeoapi's own pages: the same look, Greek, accessible ---------------------------------
