@@ -6,11 +6,13 @@ when the catalogue version changes, so a load or removal shows up without a rest
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 import psycopg
 import pygeoapi.api as core_api
@@ -28,6 +30,7 @@ from flask import (
 from psycopg_pool import PoolTimeout
 from pygeoapi.api import API, APIRequest
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request
 
 from geoservice.errors import Forbidden, GeoserviceError, NotFound, Unauthorized
 from geoservice.server import http_policy, identity, params, portal, session
@@ -117,9 +120,8 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
 
     def run(function: Callable, *args: Any, body_as_filter: bool = False) -> Response:
         api = state.api(viewer())
-        api_request = APIRequest.from_flask(request, api.locales)
-        if body_as_filter:
-            _filter_from_query_json(api_request)
+        source = _filter_in_body(request) if body_as_filter else request
+        api_request = APIRequest.from_flask(source, api.locales)
         if not api_request.is_valid():
             headers, status, content = api.get_format_exception(api_request)
         else:
@@ -379,12 +381,21 @@ def _labelled_queryables(api: API, api_request: APIRequest, collection_id: str):
     return headers, status, json.dumps(document, ensure_ascii=False)
 
 
-def _filter_from_query_json(api_request: APIRequest) -> None:
-    """`filter-lang=cql2-json` on a GET: pygeoapi reads CQL2 JSON only from a request body."""
-    params = api_request.params
-    if params.get("filter-lang") == "cql2-json" and params.get("filter"):
-        api_request._data = params["filter"].encode()
-        api_request._args = {k: v for k, v in params.items() if k != "filter"}
+def _filter_in_body(original: Request) -> Request:
+    """`filter-lang=cql2-json` on a GET: pygeoapi reads CQL2 JSON only from a request body, so
+    it is given a request whose body is the filter (and whose query no longer holds it)."""
+    args = original.args
+    if args.get("filter-lang") != "cql2-json" or not args.get("filter"):
+        return original
+    body = args["filter"].encode()
+    query = [(k, v) for k, v in args.items(multi=True) if k != "filter"]
+    environ = {
+        **original.environ,
+        "QUERY_STRING": urlencode(query),
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    return Request(environ)
 
 
 def _error(status: int, code: str, description: str) -> Response:

@@ -6,6 +6,11 @@ page in Greek, every other one (a newer catalogue after a load, or another calle
 other collections) renders with the first one's resources, i.e. stale pages and 500s, or
 another caller's collections. We key the cache by configuration instead.
 
+Upstream: pygeoapi/l10n.py `translate_struct`, `_cfg_cache.get(locale_) if is_config` (0.24,
+and still so on pygeoapi's master as read in December 2026); no issue about it was found in
+pygeoapi's tracker, so none is cited yet. tests/test_patches.py fails when pygeoapi fixes it
+(the patch can then go) or moves the internals the patch relies on.
+
 Nothing happens on import: create_app calls apply(), which may run any number of times.
 The translations stay in this module, beside the function pygeoapi calls in place of its own
 (pygeoapi has no way to hand it the application): they are keyed by the configuration object

@@ -1,0 +1,72 @@
+"""The one patch of pygeoapi (server/pygeoapi_patches.py), and the internals it relies on.
+
+These fail when pygeoapi changes: either the internals the patch touches moved (the patch
+would silently stop working), or pygeoapi fixed the fault upstream (the patch can go).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import pygeoapi.util
+from pygeoapi import l10n
+
+from geoservice.server import pygeoapi_patches
+
+
+def _config(title: str) -> dict:
+    return {"metadata": {"identification": {"title": {"el": title, "en": title}}}}
+
+
+def test_pygeoapi_still_caches_one_translated_configuration_per_locale():
+    """The fault: pygeoapi's own translate_struct keeps one configuration per locale, whatever
+    configuration it is given. When this fails, pygeoapi has fixed it: remove the patch."""
+    original = pygeoapi_patches._original
+    l10n._cfg_cache.clear()
+    locale = l10n.str2locale("el")
+    first = original(_config("first"), locale, True)
+    second = original(_config("second"), locale, True)
+    l10n._cfg_cache.clear()
+    assert first["metadata"]["identification"]["title"] == "first"
+    assert second["metadata"]["identification"]["title"] == "first"  # the stale one
+
+
+def test_the_internals_the_patch_relies_on_are_there():
+    assert isinstance(l10n._cfg_cache, dict)  # cleared around each of our calls
+    parameters = list(inspect.signature(pygeoapi_patches._original).parameters)
+    assert parameters[:3] == ["struct", "locale_", "is_config"]
+    # pygeoapi renders its pages through the module attribute, which apply() replaces.
+    assert "l10n.translate_struct(config, locale_, True)" in inspect.getsource(pygeoapi.util)
+
+
+def test_the_patch_translates_each_configuration_for_itself():
+    pygeoapi_patches.apply()
+    pygeoapi_patches.apply()  # idempotent
+    assert l10n.translate_struct is pygeoapi_patches.translate_struct
+    locale = l10n.str2locale("el")
+    first, second = _config("first"), _config("second")
+    assert l10n.translate_struct(first, locale, True)["metadata"]["identification"]["title"] == (
+        "first"
+    )
+    assert l10n.translate_struct(second, locale, True)["metadata"]["identification"]["title"] == (
+        "second"
+    )
+
+
+def test_a_get_cql2_json_filter_reaches_pygeoapi_as_its_body(client):
+    """pygeoapi reads CQL2 JSON only from a body: the app hands it a request whose body is the
+    filter (no write to pygeoapi's private request fields). JSON-LD is pygeoapi's to render."""
+    everything = client.get("/collections/municipalities/items?f=json&limit=1").get_json()
+    name = everything["features"][0]["properties"]["name"]
+    cql = json.dumps({"op": "=", "args": [{"property": "name"}, name]})
+    query = {"filter-lang": "cql2-json", "filter": cql}
+    ours = client.get("/collections/municipalities/items", query_string={"f": "json", **query})
+    expected = {str(f["id"]) for f in ours.get_json()["features"]}
+    response = client.get(
+        "/collections/municipalities/items", query_string={"f": "jsonld", **query}
+    )
+    assert response.status_code == 200, response.data[:300]
+    found = {f["@id"].rsplit("/", 1)[-1] for f in response.get_json()["features"]}
+    assert found == expected
+    assert 0 < len(found) < everything["numberMatched"]
