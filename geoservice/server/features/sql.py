@@ -17,6 +17,7 @@ from psycopg import sql
 
 from geoservice.errors import BadRequest
 from geoservice.server import cql
+from geoservice.server.memo import Memo
 from geoservice.store.tables import ANCHOR_STEP, GEOMETRY_COLUMN
 
 DEFERRED_OFFSET = 1_000  # past this offset, find the page's first key before reading rows
@@ -102,7 +103,7 @@ class Layer:
         # 55 prefectures took 24 ms instead of 10), and libpq keeps each connection's buffer
         # at the largest row it ever read. Small ones in one row: it saves per-row costs.
         self.row_per_feature = (mean_vertices or 0) >= BIG_FEATURE_VERTICES
-        self._features: dict[tuple, sql.SQL] = {}
+        self._features = Memo(FEATURE_SHAPES_KEPT)  # output shape -> rendered SQL
 
     @classmethod
     def from_provider(cls, provider_def: dict[str, Any]) -> Layer:
@@ -172,12 +173,9 @@ class Layer:
         text: rendering it was most of the Python time spent on a page's statement."""
         properties = None if query.properties is None else tuple(query.properties)
         shape = (alias, properties, query.skip_geometry, query.output)
-        text = self._features.get(shape)
-        if text is None:
-            text = sql.SQL(self._feature(query, alias).as_string(None))
-            if len(self._features) < FEATURE_SHAPES_KEPT:  # `properties` is the client's choice
-                self._features[shape] = text
-        return text
+        return self._features.remembered(
+            shape, lambda: sql.SQL(self._feature(query, alias).as_string(None))
+        )
 
     def _feature(self, query: Query, alias: str) -> sql.Composable:
         names = [

@@ -20,10 +20,12 @@ from psycopg_pool import PoolTimeout
 
 from geoservice.errors import BadRequest, DatabaseError, GeoserviceError, NotFound
 from geoservice.server.features.sql import Layer, Query
+from geoservice.server.memo import Memo
 from geoservice.store.db import shared_pool
 
 COUNT_CAP = 100_000
 COUNTS_KEPT = 1_000  # filters whose count a store remembers
+STATEMENTS_KEPT = 64  # statements for one feature by id (per layer and output CRS)
 STREAM_BATCH = 5_000
 
 
@@ -57,8 +59,10 @@ class Matched:
 class FeatureStore:
     def __init__(self, dsn: str):
         self.dsn = dsn
-        self._statements: dict[tuple, str] = {}
-        self._counts: dict[str, Matched] = {}  # count statement -> its answer
+        # A store belongs to one snapshot (one access view of one catalogue version), so what
+        # it remembers was derived from what that view may see.
+        self._statements = Memo(STATEMENTS_KEPT)  # (layer, output shape) -> SQL text
+        self._counts = Memo(COUNTS_KEPT)  # count statement -> its answer
 
     def page(
         self, layer: Layer, query: Query, limit: int, offset: int = 0, after: Any = None
@@ -95,9 +99,7 @@ class FeatureStore:
                 matched = Matched(
                     max(_plan_rows(_run(conn, explain).fetchone()[0]), COUNT_CAP + 1), False
                 )
-        if len(self._counts) >= COUNTS_KEPT:
-            self._counts.clear()  # a simple bound
-        self._counts[statement] = matched
+        self._counts.put(statement, matched)
         return matched
 
     def one(self, layer: Layer, identifier: str, query: Query) -> bytes:
@@ -106,10 +108,7 @@ class FeatureStore:
             # The statement text is built once per output shape; psycopg prepares it on the
             # server after a few uses, so a lookup by id costs little more than the index probe.
             shape = (id(layer), query.output, query.skip_geometry)
-            statement = self._statements.get(shape)
-            if statement is None:
-                statement = layer.one(query).as_string(conn)
-                self._statements[shape] = statement
+            statement = self._statements.remembered(shape, lambda: layer.one(query).as_string(conn))
             try:
                 row = _raw(conn.cursor()).execute(statement, (key,)).fetchone()
             except psycopg.Error as err:
