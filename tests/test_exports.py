@@ -1,5 +1,5 @@
 """Open-data exports: ISO 19139 validated against the gmd XSD (from pycsw 2.6.2's wheel, a
-test-only dependency), DCAT-AP validated against the DCAT-AP 3.0.1 SHACL shapes in shared/.
+test-only dependency), DCAT-AP validated against the DCAT-AP 3.0.1 SHACL shapes in tests/data.
 No database: entries are built here."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from geoservice.store.records import Entry, FieldEntry, Link
 
 BASE = "http://127.0.0.1:5000"
 DCAT = Namespace("http://www.w3.org/ns/dcat#")  # rdflib's closed one warns under pytest
-VALIDATION = Path(__file__).resolve().parents[2] / "shared" / "validation"
+VALIDATION = Path(__file__).resolve().parent / "data" / "validation"  # see data/ATTRIBUTION.md
 NS = {
     "gmd": "http://www.isotc211.org/2005/gmd",
     "gco": "http://www.isotc211.org/2005/gco",

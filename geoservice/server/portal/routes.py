@@ -197,8 +197,10 @@ def download(dataset_id: str) -> Response:
     if collection is None:
         raise NotFound(f"dataset '{dataset_id}' has no features to download")
     params = {k: v for k, v in request.args.items() if k in ("format", "crs", "bbox") and v}
-    chunks, headers = downloads.response(collection, params)
-    return Response(stream_with_context(chunks), 200, headers)
+    chunks, headers = downloads.response(collection, params, head=request.method == "HEAD")
+    response = Response(stream_with_context(chunks), 200, headers)
+    response.call_on_close(chunks.close)  # even unread: stream_with_context would not close it
+    return response
 
 
 def _joined(entry: dict[str, Any], first_load: Any) -> Any:
