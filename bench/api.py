@@ -99,7 +99,7 @@ def make_servers(settings: Settings, args: argparse.Namespace) -> list[api_serve
     return [make() for name, make in makers.items() if name in wanted]
 
 
-def machine_facts(settings: Settings) -> dict[str, Any]:
+def machine_facts(settings: Settings, servers: list[api_servers.Server]) -> dict[str, Any]:
     with db.connect(settings) as conn:
         pg = conn.execute("SHOW server_version").fetchone()[0]
         postgis = conn.execute("SELECT postgis_lib_version()").fetchone()[0]
@@ -114,7 +114,7 @@ def machine_facts(settings: Settings) -> dict[str, Any]:
         "postgresql": pg,
         "postgis": postgis,
         "pygeoapi": version("pygeoapi"),
-        "tipg": api_servers.tipg_version(),
+        "tipg": api_servers.tipg_version() if any(s.name == "tipg" for s in servers) else "-",
         "wrk": " ".join(wrk[1:2]),
         "pgbench": "PostgreSQL 15 pgbench",
         "connections": api_timing.CONNECTIONS,
@@ -262,7 +262,7 @@ def measure(
     chosen: list[Scenario],
     servers: list[api_servers.Server],
 ) -> dict[str, Any]:
-    facts = machine_facts(settings)
+    facts = machine_facts(settings, servers)
     checks = {}
     for s in chosen:
         checks[s.key] = check_scenario(s, servers, settings.dsn)

@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 import shapely
 
-from geoservice.settings import Settings
+from geoservice.settings import PROJECT_ROOT, Settings
 from geoservice.store import db
 from loaders.descriptor import Descriptor, parse_descriptor
 from loaders.pipeline import load
@@ -25,7 +25,7 @@ from loaders.pipeline import load
 WORK_DIR = Path("/tmp/geoservice-bench-api")
 DB_PORT = 54359
 GREECE = (19.5, 34.8, 29.5, 41.8)  # lon/lat bounds of the synthetic layers
-NOMOI = Path("/work/shared/data/02_nomoi_okxe_epsg2100_cp1253/nomoi_okxe.shp")
+NOMOI = PROJECT_ROOT / "data" / "demo" / "nomoi" / "nomoi_okxe.shp"  # the 55 prefectures
 PLACES = ["Θεσσαλονίκη", "Αθήνα", "Πάτρα", "Ηράκλειο", "Λάρισα", "Βόλος", "Ioannina", "Kavala"]
 POLYGON_VERTICES = 20
 

@@ -45,9 +45,7 @@ from geoservice.settings import PROJECT_ROOT, Settings
 
 CACHE_DIR = Path(tempfile.gettempdir()) / "geoservice-bench"  # generated files, reused
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-SHAPEFILE = (
-    PROJECT_ROOT.parent / "shared" / "data" / "02_nomoi_okxe_epsg2100_cp1253" / "nomoi_okxe.shp"
-)
+SHAPEFILE = PROJECT_ROOT / "data" / "demo" / "nomoi" / "nomoi_okxe.shp"  # the 55 prefectures
 DB_PORT = 54349
 SCHEMA = "bench"  # where ogr2ogr and to_postgis write; our pipeline writes to data.*
 OGR2OGR = "/usr/bin/ogr2ogr"
