@@ -3,7 +3,7 @@
 A row is an int16 field count, then each field as an int32 byte length (-1: NULL) and the
 value in the type's binary form (big-endian integers and floats, days and microseconds
 since 2000-01-01, jsonb as a version byte and its text). PostgreSQL then only copies bytes:
-no text to parse, and geometries arrive as the EWKB PostGIS stores (hex text took it
+no text to parse, and geometries arrive as the EWKB PostGIS stores (hex text takes it
 longer to read than to store, and us as long to write).
 
 rows(columns, kinds) -> the bytes of one chunk of rows; SIGNATURE before the first, TRAILER

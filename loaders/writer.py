@@ -100,8 +100,8 @@ def create_staging(
     ident = sql.Identifier(STAGING_SCHEMA, table)
     conn.execute(sql.SQL("CREATE TABLE {} ({})").format(ident, sql.SQL(", ").join(columns)))
     # Values past ~2 kB go out of line uncompressed: pglz gains next to nothing on
-    # coordinates (the 55 prefectures took as much space) but tries on every one (half of
-    # COPY's time there), and serving reads the GeoJSON without decompressing it.
+    # coordinates but tries on every one, at a cost COPY pays for each big geometry, and
+    # serving reads the GeoJSON without decompressing it.
     external = [GEOMETRY_COLUMN] + ([geojson] if geojson else [])
     conn.execute(
         sql.SQL("ALTER TABLE {} {}").format(
@@ -203,9 +203,8 @@ def page_anchors(
 ) -> list:
     """The key at every step-th position in key order.
 
-    Integer keys are sorted here (a numpy sort of 1,000,000 keys takes tens of ms; the
-    window query below took 0.9 s); text keys are left to PostgreSQL, whose collation
-    decides their order."""
+    Integer keys are sorted here (numpy sorts them far faster than the window query below
+    numbers them); text keys are left to PostgreSQL, whose collation decides their order."""
     if not layer.id_field:
         return list(range(1, len(layer.frame) + 1, step))  # the generated 1..n
     kinds = {f.name: f.type for f in layer.fields}
@@ -253,10 +252,10 @@ def swap_in(
 ) -> None:
     """The one transaction that changes what is published: data, registry and catalogue.
 
-    The table gets its name from tables.table_name. A layer published under the former
-    naming (tables.table_name's docstring) has its old table dropped here; a layer of
-    another collection that still holds the name this one needs (`a-b` published as `a_b`,
-    now loading `a_b`) is renamed to its own name in the same transaction."""
+    The table gets its name from tables.table_name. A layer whose registered table has
+    another name (the id with "-" as "_", tables.table_name's docstring) has that table
+    dropped here; a layer of another collection that holds the name this one needs (`a-b`
+    stored as `a_b` while `a_b` loads) is renamed to its own name in the same transaction."""
     final = tables.table_name(collection_id)
     examples = catalogue.field_examples(
         conn, sql.Identifier(STAGING_SCHEMA, table), record["fields"]
