@@ -322,7 +322,8 @@ def _wants_geojson() -> bool:
 
 
 def _dcat(entries: list[Entry], settings: Settings) -> Response:
-    # rdflib (~30 MB a worker, with pygeometa) is loaded when a harvester first asks.
+    # rdflib (with pygeometa, a large part of a worker's memory) is loaded when a harvester
+    # first asks.
     from geoservice.server.records import dcat
 
     base_url, who = settings.base_url, identity.of(settings)
@@ -383,7 +384,7 @@ def _labelled_queryables(api: API, api_request: APIRequest, collection_id: str):
 
 def _filter_in_body(original: Request) -> Request:
     """`filter-lang=cql2-json` on a GET: pygeoapi reads CQL2 JSON only from a request body, so
-    it is given a request whose body is the filter (and whose query no longer holds it)."""
+    it is given a request whose body is the filter (and whose query does not hold it)."""
     args = original.args
     if args.get("filter-lang") != "cql2-json" or not args.get("filter"):
         return original

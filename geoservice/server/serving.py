@@ -11,8 +11,9 @@ THREADS = 4  # per worker: requests waiting on PostgreSQL do not hold the others
 # A page of heavy polygons is a few big strings. glibc serves a big allocation with its own
 # mmap, returned to the system when freed, but after the first such free it raises that
 # threshold to the freed size, and later big strings come from the heap, where freed memory
-# mostly stays (a worker serving the 55 prefectures kept 30-100 MB). Setting the threshold,
-# to glibc's default, turns the raising off; glibc reads it from the environment at start.
+# mostly stays, so a worker serving heavy polygons keeps what it once held. Setting the
+# threshold, to glibc's default, turns the raising off; glibc reads it from the environment
+# at start.
 MALLOC_ENVIRONMENT = {"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)}
 
 

@@ -38,8 +38,8 @@ SCHEMA_FILES = ("schema.sql", "catalogue.sql")  # in order
 def ensure_schema(conn: psycopg.Connection) -> None:
     """Create or update our schema, unless it is already the one these SQL files make.
 
-    The DDL runs only when the files changed: run on every load, it took locks on the
-    catalogue tables that could deadlock with another load publishing at the same moment."""
+    The DDL runs only when the files changed: run on every load, it would take locks on the
+    catalogue tables that can deadlock with another load publishing at the same moment."""
     folder = resources.files("geoservice.store").joinpath("sql")
     texts = [folder.joinpath(name).read_text() for name in SCHEMA_FILES]
     digest = hashlib.sha256("\0".join(texts).encode()).hexdigest()[:32]

@@ -31,8 +31,8 @@ SERVER_SETTINGS = {
     "max_connections": "100",
     "jit": "off",
 }
-# Loaded by the postmaster once, not by each new connection at its first geometry (7 ms a
-# connection here); only when installed, or the server would not start.
+# Loaded by the postmaster once, not by each new connection at its first geometry; only
+# when installed, or the server would not start.
 PRELOADED = "postgis-3"
 
 

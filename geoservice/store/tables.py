@@ -31,9 +31,10 @@ def table_name(collection_id: str) -> str:
     """The published table of a collection, in DATA_SCHEMA: the id itself.
 
     Injective by construction (two ids, two names) and within MAX_IDENTIFIER, as ids are;
-    hyphens are kept, the name being always quoted. The loaders used to name it the id with
-    "-" replaced by "_" (so `a-b` and `a_b` met): a layer published so keeps that name (the
-    registry's table_name, which readers go by) until its next load moves it here."""
+    hyphens are kept, the name being always quoted. A database may hold a layer whose table
+    is named by the id with "-" replaced by "_" (a naming under which `a-b` and `a_b` meet):
+    it keeps that name (the registry's table_name, which readers go by) until its next load
+    moves it here."""
     _check_id(collection_id)
     return collection_id
 

@@ -357,8 +357,8 @@ def _iso_template() -> jinja2.Template:
     """pygeometa's ISO 19139 template, compiled once per process.
 
     ISO19139OutputSchema().write() goes through pygeometa.core.render_j2_template, which
-    builds a new Jinja environment and recompiles every template on each call (~0.2 s a
-    record, nearly all of an export's time). This is the same environment, with the same
+    builds a new Jinja environment and recompiles every template on each call, which costs
+    more than the rest of an export. This is the same environment, with the same
     filters and globals, kept; its minidom pretty-printing is left out (_fix_iso re-parses
     and pretty-prints anyway)."""
     helpers = {
