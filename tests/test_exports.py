@@ -469,21 +469,16 @@ def test_served_dcat_catalogue_conforms(client, demo_collections, dcat_shapes):
 
 
 def test_iso19139_compiles_the_template_once():
-    """pygeometa's own writer recompiled its templates for every record (~0.2 s each): the
-    whole catalogue took minutes. The compiled template is kept for the process."""
-    import time
-
+    """pygeometa's own writer recompiles its templates for every record, which costs more
+    than the rest of an export: the compiled template is kept for the process."""
     from geoservice.server.records.iso19139 import _iso_template
 
     iso19139(FULL, BASE)
     before = _iso_template.cache_info()
-    started = time.perf_counter()
     for entry in ENTRIES * 10:
         iso19139(entry, BASE)
-    per_record = (time.perf_counter() - started) / (len(ENTRIES) * 10)
     after = _iso_template.cache_info()
     assert after.misses == before.misses and after.hits >= before.hits + len(ENTRIES) * 10
-    assert per_record < 0.05, f"{per_record * 1000:.0f} ms per record"
 
 
 # -- catalogued resources (documents, services, datasets held elsewhere) --------------------
