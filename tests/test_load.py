@@ -357,8 +357,7 @@ def test_heavy_geometries_get_their_geojson_precomputed(settings, demo_collectio
 
 
 def test_big_features_are_paged_a_row_each_with_the_same_page(settings, demo_collections):
-    from geoservice.server.features.sql import BIG_FEATURE_VERTICES, Layer, Query
-    from geoservice.server.features.store import FeatureStore
+    from geoservice.server.features.store import BIG_FEATURE_VERTICES, FeatureStore, Layer, Query
     from geoservice.server.pygeoapi_config import collection_resource
 
     with db.connect(settings) as conn:

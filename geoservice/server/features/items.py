@@ -23,8 +23,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
-from geoservice.server.features.sql import Layer, Query, output_crs
-from geoservice.server.features.store import FeatureStore, Matched
+from geoservice.server.features.store import FeatureStore, Layer, Matched, Query, output_crs
 from geoservice.server.params import ITEM, ITEMS
 from geoservice.server.params import bbox as parse_bbox
 

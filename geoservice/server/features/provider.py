@@ -23,8 +23,7 @@ from pygeoapi.provider.base import (
 )
 
 from geoservice.errors import BadRequest, DatabaseError, GeoserviceError, NotFound
-from geoservice.server.features.sql import Layer, Query, output_crs
-from geoservice.server.features.store import FeatureStore
+from geoservice.server.features.store import FeatureStore, Layer, Query, output_crs
 
 JSON_TYPES = {
     "string": {"type": "string"},

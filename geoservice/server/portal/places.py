@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import shapely.geometry
 
 from geoservice.server.features.items import Collection
-from geoservice.server.features.sql import Query
+from geoservice.server.features.store import Query
 
 if TYPE_CHECKING:
     from geoservice.server.state import Snapshot
