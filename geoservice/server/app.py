@@ -33,8 +33,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
 from geoservice.errors import Forbidden, GeoserviceError, NotFound, Unauthorized
-from geoservice.server import http_policy, identity, params, portal, session
-from geoservice.server import pygeoapi_patches as pygeoapi_fixes
+from geoservice.server import http_policy, identity, params, portal, pygeoapi_patches, session
 from geoservice.server.access import ANONYMOUS, Viewer
 from geoservice.server.auth import Authenticator
 from geoservice.server.features.items import (
@@ -44,7 +43,7 @@ from geoservice.server.features.items import (
     items_response,
     parse_items_request,
 )
-from geoservice.server.features.shortcut import FeatureLane, wants_geojson
+from geoservice.server.features.shortcut import GeoJSONShortcut, wants_geojson
 from geoservice.server.params import refuse_nul
 from geoservice.server.pygeoapi_config import PACKAGE_DIR
 from geoservice.server.records import api as catalogue_api
@@ -68,7 +67,7 @@ CQL2_JSON = "application/query-cql-json"
 
 
 def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> Flask:
-    pygeoapi_fixes.apply()  # idempotent: patches pygeoapi once per process, here, not on import
+    pygeoapi_patches.apply()  # idempotent: patches pygeoapi once per process, here, not on import
     app = Flask("geoservice", static_folder=None)
     app.url_map.strict_slashes = False
     state = ServerState(settings, refresh_seconds)  # every cache of data hangs on it (state.py)
@@ -293,8 +292,8 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
 
     # The data portal (geoservice/server/portal): HTML pages for people, under /portal.
     app.register_blueprint(portal.build_blueprint())
-    # Public GeoJSON features, pages and by id, skip Flask's machinery (feature_lane.py).
-    app.wsgi_app = FeatureLane(app.wsgi_app, state, lambda: settings.base_url)  # type: ignore[method-assign]
+    # Public GeoJSON features, pages and by id, skip Flask's machinery (features/shortcut.py).
+    app.wsgi_app = GeoJSONShortcut(app.wsgi_app, state, settings.base_url)  # type: ignore[method-assign]
     return app
 
 

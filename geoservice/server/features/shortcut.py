@@ -1,4 +1,4 @@
-"""A short lane for the commonest requests: public features as GeoJSON, pages and by id.
+"""A shortcut for the commonest requests: public features as GeoJSON, pages and by id.
 
 QGIS pages through layers, a web map asks for a bbox on every pan and for a feature on
 every popup. For them Flask's request and response machinery cost about as much as our
@@ -41,8 +41,8 @@ def wants_geojson(args: MultiDict, accept: MIMEAccept) -> bool:
     return best in JSON_TYPES or best is None
 
 
-class FeatureLane:
-    def __init__(self, app: Callable, state: Any, base_url: Callable[[], str]):
+class GeoJSONShortcut:
+    def __init__(self, app: Callable, state: Any, base_url: str):
         self.app = app  # the Flask WSGI app, for everything else
         self.state = state  # app.ServerState: the collections the anonymous caller sees
         self.base_url = base_url
@@ -75,10 +75,10 @@ class FeatureLane:
             if collection is None:  # the catalogue, a hidden or an unknown collection
                 return None
             if match[2] is not None:
-                body, headers = item_response(collection, match[2], params, self.base_url())
+                body, headers = item_response(collection, match[2], params, self.base_url)
                 return [body], headers
             parsed = parse_items_request(collection, params)
-            return items_response(collection, parsed, params, self.base_url())
+            return items_response(collection, parsed, params, self.base_url)
         except Exception:  # noqa: BLE001 (a client's mistake or ours: Flask answers it as always)
             return None
 

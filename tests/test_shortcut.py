@@ -1,4 +1,4 @@
-"""The short lane for public GeoJSON features (pages and by id) answers exactly as the Flask
+"""The shortcut for public GeoJSON features (pages and by id) answers exactly as the Flask
 routes do, and leaves every other request to them."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ from werkzeug.http import parse_accept_header
 from werkzeug.test import Client
 
 from geoservice.server.app import create_app
-from geoservice.server.features import shortcut as feature_lane
-from geoservice.server.features.shortcut import FeatureLane
+from geoservice.server.features import shortcut
+from geoservice.server.features.shortcut import GeoJSONShortcut
 
 
 @pytest.fixture(scope="module")
 def apps(settings, demo_collections):
     app = create_app(settings, refresh_seconds=0)
     lane = app.wsgi_app
-    assert isinstance(lane, FeatureLane)
+    assert isinstance(lane, GeoJSONShortcut)
     flask_app, calls = lane.app, []
 
     def counted(environ, start_response):
@@ -117,7 +117,7 @@ def test_a_post_goes_to_flask(apps):
     assert calls == ["/collections/municipalities/items"] and response.status_code == 200
 
 
-@pytest.mark.parametrize("accept", sorted(feature_lane.PLAIN_ACCEPTS))
+@pytest.mark.parametrize("accept", sorted(shortcut.PLAIN_ACCEPTS))
 def test_the_accepts_read_without_parsing_do_want_geojson(accept):
     parsed = parse_accept_header(accept, MIMEAccept)
-    assert feature_lane.wants_geojson(MultiDict(), parsed)
+    assert shortcut.wants_geojson(MultiDict(), parsed)
