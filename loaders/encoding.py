@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geoservice.errors import EncodingError, SourceError
-from loaders.notices import Notice
+from loaders.notices import Notice, joined
 
 DBF_MAX_TEXT = 254  # the longest character field a DBF can hold
 
@@ -110,10 +110,7 @@ def resolve_dbf_encoding(
         return EncodingGuess(
             name,
             1.0,
-            Notice(
-                f"encoding {name} declared in the descriptor",
-                f"κωδικοποίηση {name} δηλωμένη στην περιγραφή (descriptor)",
-            ),
+            Notice("encoding {name} declared in the descriptor", name=name),
         )
     warnings: list[str] = []
     if cpg_text and cpg_text.strip():
@@ -122,16 +119,13 @@ def resolve_dbf_encoding(
             return EncodingGuess(
                 name,
                 1.0,
-                Notice(
-                    f"encoding {name} declared in the .cpg file",
-                    f"κωδικοποίηση {name} δηλωμένη στο αρχείο .cpg",
-                ),
+                Notice("encoding {name} declared in the .cpg file", name=name),
             )
         except LookupError:
             warnings.append(
                 Notice(
-                    f"the .cpg file names an unknown encoding {cpg_text.strip()!r}: ignored",
-                    f"το αρχείο .cpg δηλώνει άγνωστη κωδικοποίηση {cpg_text.strip()!r}: αγνοήθηκε",
+                    "the .cpg file names an unknown encoding {name!r}: ignored",
+                    name=cpg_text.strip(),
                 )
             )
     table = parse_dbf(dbf)
@@ -146,9 +140,7 @@ def detect_encoding(data: bytes, ldid: int | None = None) -> EncodingGuess:
     arr = np.frombuffer(data, dtype=np.uint8)
     high = arr >= 0x80
     if not high.any():
-        return EncodingGuess(
-            "ascii", 1.0, Notice("all text is plain ASCII", "όλο το κείμενο είναι απλό ASCII")
-        )
+        return EncodingGuess("ascii", 1.0, Notice("all text is plain ASCII"))
     utf8 = _utf8_verdict(data)
     if utf8 is not None:
         return utf8
@@ -158,30 +150,20 @@ def detect_encoding(data: bytes, ldid: int | None = None) -> EncodingGuess:
         return EncodingGuess(
             "cp1253",
             0.95,
-            Notice(
-                "the DBF header's language driver byte says cp1253",
-                "το byte γλώσσας (language driver) της κεφαλίδας του DBF δηλώνει cp1253",
-            ),
+            Notice("the DBF header's language driver byte says cp1253"),
         )
     if declared == "cp737" or counts[0x80:0xB0].sum() > 0.5 * counts.sum():
         return EncodingGuess(
             "cp737",
             0.7,
-            Notice(
-                "most non-ASCII bytes are in 0x80-0xAF: DOS Greek (cp737)",
-                "τα περισσότερα μη ASCII byte είναι στο 0x80-0xAF: ελληνικά του DOS (cp737)",
-            ),
+            Notice("most non-ASCII bytes are in 0x80-0xAF: DOS Greek (cp737)"),
         )
     if _looks_latin(arr):
         name = "cp1252" if counts[0x80:0xA0].any() else "iso-8859-1"
         return EncodingGuess(
             name,
             0.6,
-            Notice(
-                "non-ASCII bytes stand alone inside Latin words, as accented letters do",
-                "τα μη ASCII byte είναι μεμονωμένα μέσα σε λατινικές λέξεις, όπως τα τονισμένα "
-                "γράμματα",
-            ),
+            Notice("non-ASCII bytes stand alone inside Latin words, as accented letters do"),
         )
     return _greek_verdict(counts)
 
@@ -195,24 +177,17 @@ def _utf8_verdict(data: bytes) -> EncodingGuess | None:
         return EncodingGuess(
             "utf-8",
             0.99,
-            Notice(
-                "the text is valid UTF-8 with multi-byte characters",
-                "το κείμενο είναι έγκυρο UTF-8 με χαρακτήρες πολλών byte",
-            ),
+            Notice("the text is valid UTF-8 with multi-byte characters"),
         )
     if multibyte > 20 * bad:
         return EncodingGuess(
             "utf-8",
             0.9,
-            Notice(
-                "the text is UTF-8 apart from a few broken sequences",
-                "το κείμενο είναι UTF-8, εκτός από λίγες σπασμένες ακολουθίες",
-            ),
+            Notice("the text is UTF-8 apart from a few broken sequences"),
             [
                 Notice(
-                    f"{bad} broken UTF-8 sequence(s), probably values cut at the field width",
-                    f"{bad} σπασμένη(-ες) ακολουθία(-ες) UTF-8, πιθανώς τιμές κομμένες στο "
-                    "πλάτος του πεδίου",
+                    "{count} broken UTF-8 sequence(s), probably values cut at the field width",
+                    count=bad,
                 )
             ],
         )
@@ -241,20 +216,13 @@ def _greek_verdict(counts: np.ndarray) -> EncodingGuess:
             0.4,
             Notice(
                 "Greek text without any byte that tells cp1253 from ISO-8859-7 "
-                "(no Ά-type capital or typographic punctuation); chose cp1253, the usual one",
-                "ελληνικό κείμενο χωρίς κανένα byte που να ξεχωρίζει το cp1253 από το "
-                "ISO-8859-7 (κανένα κεφαλαίο όπως το Ά ούτε τυπογραφικά σημεία)· επιλέχθηκε "
-                "το cp1253, το συνηθέστερο",
+                "(no Ά-type capital or typographic punctuation); chose cp1253, the usual one"
             ),
             [
                 Notice(
                     "text encoding guessed as cp1253 without distinguishing evidence (it could "
                     "be ISO-8859-7, which differs only on Ά and a few symbols); set "
-                    "source.encoding in the descriptor or add a .cpg file to be sure",
-                    "η κωδικοποίηση του κειμένου εκτιμήθηκε ως cp1253 χωρίς διακριτικές "
-                    "ενδείξεις (θα μπορούσε να είναι ISO-8859-7, που διαφέρει μόνο στο Ά και σε "
-                    "λίγα σύμβολα)· ορίστε το source.encoding στην περιγραφή ή προσθέστε αρχείο "
-                    ".cpg για να είστε βέβαιοι",
+                    "source.encoding in the descriptor or add a .cpg file to be sure"
                 )
             ],
         )
@@ -266,18 +234,25 @@ def _greek_verdict(counts: np.ndarray) -> EncodingGuess:
     margin = (votes - against) / (votes + against)
     strength = min(1.0, votes / _STRONG_EVIDENCE)
     confidence = round(0.5 + 0.49 * margin * strength, 2)
-    what = "0xA2 (Ά) or 0x80-0x9F punctuation" if winner == "cp1253" else "0xB6 (Ά) or 0xAA"
-    what_el = "0xA2 (Ά) ή σημεία στίξης 0x80-0x9F" if winner == "cp1253" else "0xB6 (Ά) ή 0xAA"
+    what = (
+        Notice("0xA2 (Ά) or 0x80-0x9F punctuation")
+        if winner == "cp1253"
+        else Notice("0xB6 (Ά) or 0xAA")
+    )
     reason = Notice(
-        f"{votes} byte(s) {what} point to {winner}, {against} to the other Greek code page",
-        f"{votes} byte {what_el} δείχνουν {winner}, {against} την άλλη ελληνική κωδικοσελίδα",
+        "{votes} byte(s) {what} point to {winner}, {against} to the other Greek code page",
+        votes=votes,
+        what=what,
+        winner=winner,
+        against=against,
     )
     warnings = []
     if confidence < 0.8:
         warnings.append(
             Notice(
-                f"text encoding {winner} chosen on weak evidence: {reason}",
-                f"η κωδικοποίηση {winner} επιλέχθηκε με ασθενείς ενδείξεις: {reason.el}",
+                "text encoding {winner} chosen on weak evidence: {reason}",
+                winner=winner,
+                reason=reason,
             )
         )
     return EncodingGuess(winner, confidence, reason, warnings)
@@ -307,25 +282,21 @@ def check_lossy_text(frame: pd.DataFrame, allow: bool, source: str) -> list[str]
             example = example or str(values[damaged].iloc[0])
     if damaged_values == 0 or damaged_values < min(_MIN_DAMAGED_VALUES, total):
         return []
-    message = (
-        f"{source}: the text was damaged before it reached us: {replaced} letters were replaced "
-        f"by '?' in {damaged_values} values (e.g. {_shorten(example)!r}); no encoding can "
-        "restore them"
+    message = Notice(
+        "{source}: the text was damaged before it reached us: {replaced} letters were replaced "
+        "by '?' in {damaged} values (e.g. {example!r}); no encoding can restore them",
+        source=source,
+        replaced=replaced,
+        damaged=damaged_values,
+        example=_shorten(example),
     )
     if not allow:
         raise EncodingError(
             message + "; fix the source, or set source.allow_lossy_text: true "
             "(--allow-lossy-text on the command line) to publish it anyway"
         )
-    return [
-        Notice(
-            message + "; published anyway because source.allow_lossy_text is true",
-            f"{source}: το κείμενο είχε αλλοιωθεί πριν φτάσει σε μας: {replaced} γράμματα "
-            f"αντικαταστάθηκαν από '?' σε {damaged_values} τιμές (π.χ. {_shorten(example)!r})· "
-            "καμία κωδικοποίηση δεν μπορεί να τα επαναφέρει· δημοσιεύτηκε παρ' όλα αυτά, "
-            "επειδή το source.allow_lossy_text είναι true",
-        )
-    ]
+    anyway = Notice("published anyway because source.allow_lossy_text is true")
+    return [joined([message, anyway], "; ")]
 
 
 def _texts(column: pd.Series) -> pa.Array:
@@ -367,10 +338,11 @@ def truncated_values(dbf: bytes) -> dict[str, int]:
 def truncation_warnings(dbf: bytes) -> list[str]:
     return [
         Notice(
-            f"{count} value(s) of field '{name}' are exactly {DBF_MAX_TEXT} characters long, "
+            "{count} value(s) of field '{field}' are exactly {limit} characters long, "
             "the DBF limit: they were probably cut off",
-            f"{count} τιμή(-ές) του πεδίου '{name}' έχουν ακριβώς {DBF_MAX_TEXT} χαρακτήρες, "
-            "το όριο του DBF: μάλλον έχουν κοπεί",
+            count=count,
+            field=name,
+            limit=DBF_MAX_TEXT,
         )
         for name, count in truncated_values(dbf).items()
     ]

@@ -35,7 +35,7 @@ from geoservice.errors import ConfigError, LoadError
 from geoservice.settings import Settings
 from loaders.descriptor import Descriptor
 from loaders.model import FieldInfo, PreparedLayer
-from loaders.notices import Notice, greek, joined
+from loaders.notices import Notice, joined
 from loaders.prepare import column_names
 
 KEY_ENV = "GEOSERVICE_PSEUDONYM_KEY"
@@ -70,10 +70,11 @@ def protect(layer: PreparedLayer, descriptor: Descriptor, settings: Settings) ->
         listing, access = _listing(findings), descriptor.access
         layer.warnings.append(
             Notice(
-                f"personal data may be in {listing}: loaded because the collection is "
-                f"{access}; decide in fields.personal: {_suggestion(findings)}",
-                f"ίσως υπάρχουν προσωπικά δεδομένα σε {listing.el}: φορτώθηκαν επειδή η "
-                f"συλλογή είναι {access}· αποφασίστε στο fields.personal: {_suggestion(findings)}",
+                "personal data may be in {listing}: loaded because the collection is "
+                "{access}; decide in fields.personal: {suggestion}",
+                listing=listing,
+                access=access,
+                suggestion=_suggestion(findings),
             )
         )
     hashed = [f for f in layer.fields if decisions.get(f.original) == "pseudonymise"]
@@ -146,7 +147,7 @@ def find_personal(frame: pd.DataFrame, fields: list[FieldInfo]) -> list[Finding]
     for f in fields:
         kind = personal_name(f.original)
         if kind:
-            said = Notice(f"its name says: {kind}", f"το όνομά του λέει: {greek(kind)}")
+            said = Notice("its name says: {kind}", kind=kind)
             findings.append(Finding(f.original, said))
             continue
         if f.type in ("boolean", "date", "datetime"):
@@ -165,30 +166,30 @@ def _words(*alternatives: str) -> re.Pattern[str]:
 # Matched against the name folded as prepare.py folds column names (Greek transliterated,
 # accents and case gone, separators "_"), camelCase split and dots read both ways.
 _NAME_RULES: list[tuple[str, re.Pattern[str]]] = [
-    (Notice("a tax number (ΑΦΜ)", "ΑΦΜ"), _words(
+    (Notice("a tax number (ΑΦΜ)"), _words(
         "afm", r"vat(?:_?(?:no|nr|num|number|id))?", "tin", r"tax_?(?:id|no|nr|number|code)",
         "arithmos_forologikou_mitroou", r"ar_forol[a-z]*")),
-    (Notice("a social security number (ΑΜΚΑ)", "ΑΜΚΑ"), _words(
+    (Notice("a social security number (ΑΜΚΑ)"), _words(
         "amka", "ssn", r"social_security(?:_?(?:no|nr|number))?")),
-    (Notice("a phone number", "αριθμός τηλεφώνου"), _words(
+    (Notice("a phone number"), _words(
         "tel", "til", r"tilef[a-z]*", r"[a-z]*phone[a-z]*", r"mobile[a-z]*",
         r"kinito[a-z]*", "fax", "telno")),
-    (Notice("an e-mail address", "διεύθυνση e-mail"), _words(
+    (Notice("an e-mail address"), _words(
         r"e_?mail[a-z]*", "mail", r"(?:il|ilektr|ilektroniko)_?tachydromei[a-z]*")),
-    (Notice("a person's name", "ονοματεπώνυμο"), _words(
+    (Notice("a person's name"), _words(
         r"onomateponym[a-z]*", r"onomateponim[a-z]*", r"full_?name", r"eponym[oa]?", "eponimo",
         r"epitheto", "surname", r"last_?name", r"first_?name", r"given_?name",
         r"family_?name", "forename")),
-    (Notice("a parent's name", "όνομα γονέα"), _words(
+    (Notice("a parent's name"), _words(
         r"patronym[a-z]*", r"patronim[a-z]*", r"mitronym[a-z]*", r"mitronim[a-z]*",
         r"onoma_(?:patros|patera|mitros|miteras)", r"(?:father|mother)_?s?_?name")),
-    (Notice("an identity card number (ΑΔΤ)", "αριθμός ταυτότητας (ΑΔΤ)"), _words(
+    (Notice("an identity card number (ΑΔΤ)"), _words(
         "adt", r"arithmos_(?:deltiou_)?taytotitas", r"ar_tayt[a-z]*", r"taytotit[a-z]*",
         r"id_?card[a-z]*", r"identity_?card[a-z]*", r"passport[a-z]*", r"diavatiri[a-z]*")),
-    (Notice("a bank account (IBAN)", "τραπεζικός λογαριασμός (IBAN)"), _words(
+    (Notice("a bank account (IBAN)"), _words(
         "iban", r"bank_?account[a-z]*", r"account_?(?:no|nr|number)",
         r"ar(?:ithmos)?_logariasmou")),
-    (Notice("a date of birth", "ημερομηνία γέννησης"), _words(
+    (Notice("a date of birth"), _words(
         "dob", r"date_?of_?birth", r"birth_?(?:date|day|year)", "birthday", r"year_?of_?birth",
         r"gennisi[s]?")),
 ]  # fmt: skip
@@ -248,12 +249,11 @@ def is_iban(text: str) -> bool:
 
 
 _VALUE_CHECKS: list[tuple[str, Callable[[str, bool], bool]]] = [
-    (Notice("tax numbers (ΑΦΜ, valid check digit)", "ΑΦΜ (με έγκυρο ψηφίο ελέγχου)"), is_afm),
-    (Notice("social security numbers (ΑΜΚΑ, valid check digit)",
-            "ΑΜΚΑ (με έγκυρο ψηφίο ελέγχου)"), is_amka),
-    (Notice("phone numbers", "αριθμοί τηλεφώνου"), lambda text, numeric: is_phone(text)),
-    (Notice("e-mail addresses", "διευθύνσεις e-mail"), lambda text, numeric: is_email(text)),
-    (Notice("bank accounts (IBAN)", "τραπεζικοί λογαριασμοί (IBAN)"),
+    (Notice("tax numbers (ΑΦΜ, valid check digit)"), is_afm),
+    (Notice("social security numbers (ΑΜΚΑ, valid check digit)"), is_amka),
+    (Notice("phone numbers"), lambda text, numeric: is_phone(text)),
+    (Notice("e-mail addresses"), lambda text, numeric: is_email(text)),
+    (Notice("bank accounts (IBAN)"),
      lambda text, numeric: is_iban(text)),
 ]  # fmt: skip
 
@@ -274,10 +274,12 @@ def personal_values(values: pd.Series) -> str | None:
     share = personal / len(texts)
     if share < MIN_SHARE:
         return None
-    kinds = joined([kind for kind, n in counts.items() if n / len(texts) >= 0.1], " or ", " ή ")
+    kinds = joined([kind for kind, n in counts.items() if n / len(texts) >= 0.1], " or ")
     return Notice(
-        f"{kinds} in {share:.0%} of {len(texts)} sampled values",
-        f"{kinds.el} στο {share:.0%} από {len(texts)} τιμές του δείγματος",
+        "{kinds} in {share:.0%} of {count} sampled values",
+        kinds=kinds,
+        share=share,
+        count=len(texts),
     )
 
 
@@ -314,11 +316,8 @@ def _text(value: object) -> str | None:
 
 
 def _listing(findings: list[Finding]) -> Notice:
-    return joined(
-        [Notice(f"'{f.field}' ({f.reason})", f"'{f.field}' ({greek(f.reason)})") for f in findings],
-        "; ",
-        "· ",
-    )
+    parts = [Notice("'{field}' ({reason})", field=f.field, reason=f.reason) for f in findings]
+    return joined(parts, "; ")
 
 
 def _suggestion(findings: list[Finding]) -> str:

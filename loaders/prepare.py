@@ -28,7 +28,7 @@ from geoservice.errors import ConfigError, CRSError, GeometryError, LoadError
 from loaders.crs import is_wgs84_lonlat, resolve_crs, to_wgs84
 from loaders.descriptor import Descriptor, FieldType
 from loaders.model import FieldInfo, PreparedLayer
-from loaders.notices import Notice
+from loaders.notices import Notice, joined
 from loaders.readers import RawLayer
 
 MAX_NAME = 63  # PostgreSQL identifier limit (bytes; our names are ASCII)
@@ -118,7 +118,7 @@ def prepare(raw: RawLayer, descriptor: Descriptor) -> PreparedLayer:
     frame = gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"), crs="EPSG:4326")
     id_field = _check_identifier(descriptor, fields, frame)
     if len(frame) == 0:
-        warnings.append(Notice("the layer has no features", "το επίπεδο δεν έχει οντότητες"))
+        warnings.append(Notice("the layer has no features"))
     return PreparedLayer(
         frame=frame,
         fields=fields,
@@ -193,10 +193,7 @@ def _null_geometries(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray
         geoms = geoms.copy()
         geoms[missing] = None
         warnings.append(
-            Notice(
-                f"{count} feature(s) have no geometry: kept, with a null geometry",
-                f"{count} οντότητα(-ες) χωρίς γεωμετρία: κρατήθηκαν, με κενή γεωμετρία",
-            )
+            Notice("{count} feature(s) have no geometry: kept, with a null geometry", count=count)
         )
     return geoms, count
 
@@ -210,12 +207,7 @@ def _clean_z(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray, bool]:
     z = coords[:, 2]
     nodata = np.isnan(z) | np.isin(z, Z_SENTINELS) | (np.abs(z) > _Z_HUGE)
     if nodata.all():
-        warnings.append(
-            Notice(
-                "every Z value is a no-data marker (e.g. -9999) or NaN: Z dropped",
-                "κάθε τιμή Z είναι σήμανση «χωρίς τιμή» (π.χ. -9999) ή NaN: το Z παραλείφθηκε",
-            )
-        )
+        warnings.append(Notice("every Z value is a no-data marker (e.g. -9999) or NaN: Z dropped"))
         return shapely.force_2d(geoms), False
     if nodata.any():
         sentinels = int((nodata & ~np.isnan(z)).sum())
@@ -225,9 +217,8 @@ def _clean_z(geoms: np.ndarray, warnings: list[str]) -> tuple[np.ndarray, bool]:
             geoms[with_z] = shapely.set_coordinates(geoms[with_z].copy(), coords)
             warnings.append(
                 Notice(
-                    f"{sentinels} Z value(s) are no-data markers (e.g. -9999): stored as NaN",
-                    f"{sentinels} τιμή(-ές) Z είναι σημάνσεις «χωρίς τιμή» (π.χ. -9999): "
-                    "αποθηκεύτηκαν ως NaN",
+                    "{count} Z value(s) are no-data markers (e.g. -9999): stored as NaN",
+                    count=sentinels,
                 )
             )
     return geoms, True
@@ -250,14 +241,17 @@ def _repair(
         lost += kept is None
         fixed[i] = kept
     geoms[invalid] = fixed
-    en = f"{count} invalid geometr{'y was' if count == 1 else 'ies were'} repaired"
-    el = "1 μη έγκυρη γεωμετρία διορθώθηκε"
-    if count > 1:
-        el = f"{count} μη έγκυρες γεωμετρίες διορθώθηκαν"
+    repaired = (
+        Notice("1 invalid geometry was repaired")
+        if count == 1
+        else Notice("{count} invalid geometries were repaired", count=count)
+    )
     if lost:
-        en += f"; {lost} collapsed to nothing of their type and are now null"
-        el += f"· {lost} δεν άφησαν τίποτα του τύπου τους και είναι πλέον κενές"
-    warnings.append(Notice(en, el))
+        collapsed = Notice(
+            "{count} collapsed to nothing of their type and are now null", count=lost
+        )
+        repaired = joined([repaired, collapsed], "; ")
+    warnings.append(repaired)
     return geoms, invalid
 
 
@@ -292,9 +286,8 @@ def _unify_types(
     names = sorted(_type_name(k) for k in kinds)
     warnings.append(
         Notice(
-            f"the layer mixes geometry types ({', '.join(names)}): published as Geometry",
-            f"το επίπεδο έχει μεικτούς τύπους γεωμετρίας ({', '.join(names)}): δημοσιεύτηκε "
-            "ως Geometry",
+            "the layer mixes geometry types ({types}): published as Geometry",
+            types=", ".join(names),
         )
     )
     return geoms, "Geometry"

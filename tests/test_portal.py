@@ -10,7 +10,6 @@ must still work.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
@@ -536,30 +535,6 @@ PYGEOAPI_PAGES = [
     "/collections/catalogue/items",
     "/collections/catalogue/items/municipalities",
 ]
-
-
-def test_every_template_string_has_greek():
-    from babel.messages.extract import extract_from_dir
-    from babel.support import Translations
-    from pygeoapi.util import TEMPLATESDIR
-
-    from geoservice.server.pygeoapi_config import PACKAGE_DIR
-
-    sys_path = PACKAGE_DIR / "templates" / "locale"
-    spec = importlib.util.spec_from_file_location("translations", sys_path / "translations.py")
-    translations = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(translations)
-    used = set()
-    for root in (TEMPLATESDIR, PACKAGE_DIR / "templates"):
-        for _, _, message, _, _ in extract_from_dir(
-            str(root),
-            method_map=[("**.html", "jinja2.ext:babel_extract")],
-            options_map={"**.html": {"extensions": "jinja2.ext.i18n"}},
-        ):
-            used.add(message[0] if isinstance(message, tuple) else message)
-    assert sorted(used - set(translations.GREEK)) == []
-    compiled = Translations.load(str(sys_path), ["el"])  # the .mo pygeoapi reads is current
-    assert {m: compiled.gettext(m) for m in translations.GREEK} == translations.GREEK
 
 
 @pytest.mark.parametrize("path", PYGEOAPI_PAGES)

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from geoservice import i18n
 from geoservice.server.access import ANONYMOUS, Viewer
 from geoservice.server.records.api import CATALOGUE_ID, queryable_fields
 from geoservice.settings import Settings
@@ -44,9 +45,9 @@ def base_config(settings: Settings, server_yml: Path | None = None) -> dict[str,
             "path": str(PACKAGE_DIR / "templates"),
             "static": str(PACKAGE_DIR / "static"),
         },
-        # pygeoapi ships no Greek: its templates' gettext catalogues (el, en) are ours,
-        # written by templates/locale/translations.py (pygeoapi's default is ./locale).
-        "locale_dir": str(PACKAGE_DIR / "templates" / "locale"),
+        # pygeoapi ships no Greek: its templates' messages are in our gettext catalogues
+        # (geoservice/locale, shared with the portal and the loaders; its default is ./locale).
+        "locale_dir": str(i18n.LOCALE_DIR),
         **user.get("server", {}),
     }
     return {

@@ -12,7 +12,7 @@ import geopandas as gpd
 from pyproj import CRS
 
 from loaders import encoding as enc
-from loaders.notices import Notice, greek
+from loaders.notices import Notice
 
 RASTER_SUFFIXES = {".tif", ".tiff", ".hgt", ".asc", ".img", ".jp2", ".dem", ".vrt", ".nc", ".dt0"}
 FORMAT_BY_SUFFIX = {
@@ -54,8 +54,10 @@ class RawLayer:
 
 def read_as(name: str, guess: enc.EncodingGuess) -> Notice:
     return Notice(
-        f"{name}: text read as {guess.encoding}: {guess.reason}",
-        f"{name}: το κείμενο διαβάστηκε ως {guess.encoding}: {greek(guess.reason)}",
+        "{name}: text read as {encoding}: {reason}",
+        name=name,
+        encoding=guess.encoding,
+        reason=guess.reason,
     )
 
 

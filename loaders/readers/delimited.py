@@ -65,15 +65,12 @@ def read_delimited(path: Path, source: Source) -> RawLayer:
 def _text_encoding(data: bytes, override: str | None) -> enc.EncodingGuess:
     if override:
         try:
-            declared = Notice("declared in the descriptor", "δηλωμένη στην περιγραφή")
+            declared = Notice("declared in the descriptor")
             return enc.EncodingGuess(enc.canonical(override), 1.0, declared)
         except LookupError:
             raise EncodingError(f"unknown text encoding {override!r} in source.encoding") from None
     if data.startswith(b"\xef\xbb\xbf"):
-        bom = Notice(
-            "the file starts with a UTF-8 byte-order mark",
-            "το αρχείο αρχίζει με σήμα σειράς byte (BOM) του UTF-8",
-        )
+        bom = Notice("the file starts with a UTF-8 byte-order mark")
         return enc.EncodingGuess("utf-8", 1.0, bom)
     return enc.detect_encoding(data)
 

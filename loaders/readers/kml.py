@@ -83,10 +83,11 @@ def _parse_kml(data: bytes, display: str, source: Source, files: list[Path]) -> 
     clashes = [k for k in columns if k.lower() in ("name", "description") and k != k.lower()]
     warnings = [
         Notice(
-            f"{display}: the ExtendedData field '{k}' has the same name as the placemark "
-            f"<{k.lower()}>: both kept, under distinct column names",
-            f"{display}: το πεδίο ExtendedData '{k}' έχει το ίδιο όνομα με το <{k.lower()}> "
-            "του placemark: κρατήθηκαν και τα δύο, σε στήλες με διαφορετικά ονόματα",
+            "{source}: the ExtendedData field '{field}' has the same name as the placemark "
+            "<{element}>: both kept, under distinct column names",
+            source=display,
+            field=k,
+            element=k.lower(),
         )
         for k in clashes
     ]

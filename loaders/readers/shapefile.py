@@ -159,10 +159,12 @@ def _dbf_encoding(
     fallback.warnings.insert(
         0,
         Notice(
-            f"the .cpg file says {guess.encoding} but field '{bad[0]}' does not decode as such "
-            f"(e.g. {bad[1]!r}); detected {fallback.encoding} instead",
-            f"το αρχείο .cpg δηλώνει {guess.encoding}, αλλά το πεδίο '{bad[0]}' δεν "
-            f"αποκωδικοποιείται έτσι (π.χ. {bad[1]!r})· ανιχνεύθηκε {fallback.encoding}",
+            "the .cpg file says {declared} but field '{field}' does not decode as such "
+            "(e.g. {example!r}); detected {detected} instead",
+            declared=guess.encoding,
+            field=bad[0],
+            example=bad[1],
+            detected=fallback.encoding,
         ),
     )
     return fallback

@@ -233,7 +233,7 @@ def dashboard() -> Response:
     lang = i18n.language()
     departments = Counter(
         i18n.pick((e.get("contact") or {}).get("department"), lang)
-        or i18n.translator(lang)("unknown_department")
+        or i18n.translate("(no department)", lang)
         for e in everything.entries
     )
     return render_page(

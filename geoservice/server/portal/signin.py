@@ -31,14 +31,21 @@ def signin_form() -> Response:
 def signin() -> Response:
     t = i18n.translator(i18n.language())
     if not _same_origin():
-        return render_page("portal/signin.html", 403, error=t("signin_elsewhere"), next="")
+        return render_page(
+            "portal/signin.html", 403, error=t("Sign in from the portal's own form."), next=""
+        )
     token = (request.form.get("key") or "").strip()
     try:
         who = current_app.extensions["geoservice.server.auth"].viewer(f"Bearer {token}")
     except Unauthorized:
         who = None
     if not token or who is None or who.anonymous:
-        return render_page("portal/signin.html", 401, error=t("signin_refused"), next=_next_page())
+        return render_page(
+            "portal/signin.html",
+            401,
+            error=t("The key was not accepted: it is unknown, revoked or expired."),
+            next=_next_page(),
+        )
     response = redirect(_next_page(), 303)
     session.remember(response, token, secure=request.is_secure)
     return response
