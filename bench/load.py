@@ -622,6 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tools", help="comma-separated subset, e.g. geoservice,ogr2ogr")
     parser.add_argument("--files", help="comma-separated subset: points_gpkg,points_fgb,nomoi_shp")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results")
+    parser.add_argument("--out", type=Path, help="write the results here (default: results/)")
     parser.add_argument(
         "--before", metavar="REV", help="also load with our pipeline as of git revision REV"
     )
@@ -701,12 +702,13 @@ def main(argv: list[str] | None = None) -> int:
     text = markdown(report)
     print("\n" + text)
     if not args.no_save:
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        (RESULTS_DIR / "load.json").write_text(
+        folder = args.out or RESULTS_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "load.json").write_text(
             json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n"
         )
-        (RESULTS_DIR / "load.md").write_text(text)
-        print(f"wrote {RESULTS_DIR / 'load.json'} and {RESULTS_DIR / 'load.md'}")
+        (folder / "load.md").write_text(text)
+        print(f"wrote {folder / 'load.json'} and {folder / 'load.md'}")
     ok = all(r["rows_ok"] and not r["errors"] for r in results)
     if not ok:
         print("some runs failed or loaded a different number of rows: see above", file=sys.stderr)
