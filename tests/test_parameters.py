@@ -131,3 +131,13 @@ def test_the_shortcut_refuses_unknown_parameters_like_flask(live_server):
     response = requests.get(f"{live_server}/collections/{COLLECTION}/items?nme=x", timeout=30)
     assert response.status_code == 400
     assert "'nme'" in response.json()["description"]
+
+
+def test_the_portal_download_refuses_what_it_does_not_read(client):
+    """The dataset page's download form sends format, crs and bbox: anything else (a filter
+    the file would silently not apply) is a 400 naming it."""
+    url = f"/portal/datasets/{COLLECTION}/download?format=geojson"
+    assert client.get(url).status_code == 200
+    response = client.get(url + "&name=x")
+    assert response.status_code == 400
+    assert "'name'" in response.get_data(as_text=True)

@@ -263,6 +263,15 @@ RECORDS = Parameters(
 RECORD = Parameters(F, LANG)
 EXPORT = Parameters(F)  # the catalogue as DCAT (f=jsonld), a record as DCAT or ISO 19139
 NONE = Parameters()
+# The portal's file download (/portal/datasets/{id}/download), the form on a dataset's page.
+PORTAL_DOWNLOAD = Parameters(
+    Param("format", "The file format.", "Η μορφή του αρχείου.",
+          {"type": "string", "enum": ["geojson", "csv", "gpkg", "shp", "kml"]}),
+    Param("crs", "The file's CRS: 4326 or 2100 (or EPSG:..., an OGC CRS URI).",
+          "Το σύστημα αναφοράς του αρχείου: 4326 ή 2100."),
+    BBOX,
+    LANG,
+)  # fmt: skip
 # Each declared once in the OpenAPI document's components, referenced by the operations.
 DECLARED = (
     F, LANG, UI, LIMIT, OFFSET, CURSOR, *SELECTION, *FILTERING, RESULTTYPE, Q, *RECORD_PARAMS

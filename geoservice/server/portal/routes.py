@@ -24,6 +24,7 @@ from flask import (
 from geoservice.errors import BadRequest, NotFound
 from geoservice.server import identity
 from geoservice.server.features import downloads
+from geoservice.server.params import PORTAL_DOWNLOAD
 from geoservice.server.portal import catalogue, display, i18n
 from geoservice.server.portal.places import outline, places
 from geoservice.store import db
@@ -196,6 +197,7 @@ def download(dataset_id: str) -> Response:
     collection = snapshot.collections.get(dataset_id)
     if collection is None:
         raise NotFound(f"dataset '{dataset_id}' has no features to download")
+    PORTAL_DOWNLOAD.refuse_unknown(request.args)  # a typo is a 400, never the whole layer
     params = {k: v for k, v in request.args.items() if k in ("format", "crs", "bbox") and v}
     chunks, headers = downloads.response(collection, params, head=request.method == "HEAD")
     response = Response(stream_with_context(chunks), 200, headers)
