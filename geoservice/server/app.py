@@ -36,6 +36,7 @@ from geoservice.errors import Forbidden, GeoserviceError, NotFound, Unauthorized
 from geoservice.server import http_policy, identity, params, portal, pygeoapi_patches, session
 from geoservice.server.access import ANONYMOUS, Viewer
 from geoservice.server.auth import Authenticator
+from geoservice.server.conformance import conformance as declared_conformance
 from geoservice.server.features.items import (
     Collection,
     download_response,
@@ -158,7 +159,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
 
     @app.get("/conformance")
     def conformance() -> Response:
-        return run(core_api.conformance)
+        return run(declared_conformance)
 
     @app.get("/collections")
     @app.get("/collections/<path:collection_id>")
