@@ -224,3 +224,13 @@ def test_paging_through_a_ranked_search_shows_each_record_once(client, q):
         for f in search(client, q=q, limit=1, offset=offset)["features"]
     ]
     assert len(seen) == len(set(seen)) == matched
+
+
+def test_a_record_links_its_collection_and_its_page(client):
+    """OGC API Features core (which Records builds on): an item links its collection."""
+    record = client.get("/collections/catalogue/items/municipalities?f=json").get_json()
+    by_rel = {link["rel"]: link for link in record["links"]}
+    assert by_rel["collection"]["href"].endswith("/collections/catalogue")
+    assert by_rel["collection"]["type"] == "application/json"
+    assert by_rel["self"]["type"] == "application/geo+json"
+    assert by_rel["alternate"]["type"] == "text/html"

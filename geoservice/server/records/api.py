@@ -174,10 +174,13 @@ def record(entry: dict[str, Any], base_url: str, lang: str = "el") -> dict[str, 
         }
         for link in entry.get("links", [])
     ]
-    links.append(
-        {"rel": "self", "type": "application/geo+json",
-         "href": f"{base_url}/collections/{CATALOGUE_ID}/items/{entry['id']}"}
-    )  # fmt: skip
+    record_url = f"{base_url}/collections/{CATALOGUE_ID}/items/{entry['id']}"
+    links += [
+        {"rel": "self", "type": "application/geo+json", "href": record_url},
+        {"rel": "alternate", "type": "text/html", "href": f"{record_url}?f=html"},
+        {"rel": "collection", "type": "application/json",
+         "href": f"{base_url}/collections/{CATALOGUE_ID}"},
+    ]  # fmt: skip
     return {
         "id": entry["id"],
         "type": "Feature",
