@@ -97,3 +97,35 @@ def test_the_date_header_follows_the_clock(live_server):
     assert abs(first - time.time()) < 5
     time.sleep(2.1)
     assert served_date() - first >= 2
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("cartodb_id > 70", lambda p: p["cartodb_id"] > 70),
+        ("name_greek LIKE 'Θ%'", lambda p: p["name_greek"].startswith("Θ")),
+    ],
+)
+def test_gdal_sends_where_to_the_server(live_server, tmp_path, where, expected):
+    """GDAL's OAPIF driver sends `-where` to the server as CQL only when the OpenAPI document
+    offers filter-lang=cql-text (it never reads /conformance): its debug log shows the filter
+    in the request, and the features it writes are the right ones."""
+    import subprocess
+
+    from clients import client_env
+
+    out = tmp_path / "where.gpkg"
+    run = subprocess.run(
+        ["ogr2ogr", "-f", "GPKG", str(out), f"OAPIF:{live_server}", "municipalities",
+         "-where", where, "--config", "CPL_DEBUG", "ON"],
+        capture_output=True, text=True, encoding="utf-8", errors="replace", timeout=120,
+        env=client_env(), stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    fetched = [line for line in run.stderr.splitlines() if "HTTP: Fetch(" in line]
+    assert any("filter-lang=cql-text" in line and "&filter=" in line for line in fetched), fetched
+    written = [f["properties"] for f in ogr_read(out)]
+    everything = [f["properties"] for f in Features(live_server).collection_items(
+        "municipalities", limit=100)["features"]]  # fmt: skip
+    wanted = sorted(p["cartodb_id"] for p in everything if expected(p))
+    assert wanted and sorted(p["cartodb_id"] for p in written) == wanted

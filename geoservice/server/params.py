@@ -200,8 +200,10 @@ FILTER = Param(
     "Ένα φίλτρο CQL2, ως κείμενο ή JSON (βλ. filter-lang).",
 )  # fmt: skip
 FILTER_LANG = Param(
-    "filter-lang", "The language of filter.", "Η γλώσσα του filter.",
-    {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
+    "filter-lang", "The language of filter; cql-text is read as cql2-text (GDAL sends a filter "
+    "to the server only when it finds cql-text here).",
+    "Η γλώσσα του filter· το cql-text διαβάζεται ως cql2-text.",
+    {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text"},
 )  # fmt: skip
 FILTER_CRS = Param(
     "filter-crs", "The CRS of the filter's geometries, as a URI (default CRS84).",
