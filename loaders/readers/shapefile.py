@@ -21,6 +21,8 @@ from loaders.readers.base import RawLayer, read_as
 from loaders.readers.gdal import read_gdal
 
 _SHP_MAGIC = b"\x00\x00\x27\x0a"
+_PARTS_TYPES = frozenset({3, 5, 13, 15, 23, 25, 31})  # PolyLine, Polygon (Z, M), MultiPatch
+_MULTIPOINT_TYPES = frozenset({8, 18, 28})
 
 
 def read_shapefile(path: Path, source: Source) -> RawLayer:
@@ -47,10 +49,10 @@ def shapefile_layer(
     cpg: str | None,
 ) -> RawLayer:
     shape_type = _check_shp_header(dataset, display)
-    types = _record_types(dataset, display, shx, shape_type)
+    types, empty = _record_types(dataset, display, shx, shape_type)
     guess = _dbf_encoding(dbf, cpg, source.encoding, display)
     raw = read_gdal(dataset, display, source, files, encoding=guess)
-    _check_shapes_read(raw.frame, types, display)
+    _check_shapes_read(raw.frame, int((types == 0).sum()) + empty, display)
     raw.warnings.extend(enc.truncation_warnings(dbf))
     raw.warnings.insert(0, read_as(display, guess))
     return raw
@@ -74,9 +76,16 @@ def _check_shp_header(dataset: str, display: str) -> int:
     return int.from_bytes(head[32:36], "little")
 
 
-def _record_types(dataset: str, display: str, shx: bytes, shape_type: int) -> np.ndarray:
-    """The shape type of every record, read where the .shx says the record is. Garbage bytes
-    where a record should be are refused: GDAL would read them as a null geometry."""
+def _record_types(
+    dataset: str, display: str, shx: bytes, shape_type: int
+) -> tuple[np.ndarray, int]:
+    """The shape type of every record, read where the .shx says the record is, and how many
+    records are empty shapes of the layer's type (zero parts or points, as ArcGIS writes for a
+    deleted geometry: legal, and read by GDAL as a null geometry). Garbage bytes where a record
+    should be are refused: GDAL would read them as a null geometry too."""
+    # Record header (8 bytes), then the shape type; for multi-part and multipoint shapes the
+    # bounding box and the counts follow (numParts at 44, numPoints at 48 from the record's start).
+    width = 52 if shape_type in _PARTS_TYPES | _MULTIPOINT_TYPES else 12
     if len(shx) < 100 or shx[:4] != _SHP_MAGIC or (len(shx) - 100) % 8:
         raise SourceError(f"{display}: its index (.shx) is corrupt")
     index = np.frombuffer(shx, ">i4", offset=100).reshape(-1, 2).astype(np.int64) * 2
@@ -86,32 +95,42 @@ def _record_types(dataset: str, display: str, shx: bytes, shape_type: int) -> np
         raise SourceError(f"{display}: its index (.shx) points outside the .shp (not its index?)")
     order = np.argsort(index[:, 0], kind="stable")
     offsets = index[order, 0]
-    heads = np.zeros((len(offsets), 12), np.uint8)
+    heads = np.zeros((len(offsets), width), np.uint8)
     done, base, buf = 0, 0, b""
     with _open_bytes(dataset) as handle:  # in chunks: a zipped .shp is not seekable cheaply
-        while done < len(offsets) and (chunk := handle.read(1 << 24)):
-            buf += chunk
-            end = int(np.searchsorted(offsets, base + len(buf) - 12, side="right"))
+        while done < len(offsets):
+            chunk = handle.read(1 << 24)
+            buf += chunk or bytes(width)  # at the end: a short (null) record reads as zeros
+            end = int(np.searchsorted(offsets, base + len(buf) - width, side="right"))
             rel = offsets[done:end] - base
-            heads[done:end] = np.frombuffer(buf, np.uint8)[rel[:, None] + np.arange(12)]
-            done, base, buf = end, base + len(buf) - 12, buf[-12:]
+            heads[done:end] = np.frombuffer(buf, np.uint8)[rel[:, None] + np.arange(width)]
+            done, base, buf = end, base + len(buf) - width, buf[-width:]
+            if not chunk:
+                break
     types = np.empty(len(offsets), np.int32)
     types[order] = heads[:, 8:12].copy().view("<i4").ravel()
+    counts = np.zeros((len(offsets), 2), np.int32)  # numParts (or numPoints), numPoints
+    if width == 52:
+        counts[order] = heads[:, 44:52].copy().view("<i4").reshape(-1, 2)
+    if shape_type in _PARTS_TYPES:
+        empty_shapes = (types == shape_type) & ((counts[:, 0] == 0) | (counts[:, 1] == 0))
+    else:
+        empty_shapes = (types == shape_type) & (counts[:, 0] == 0) & (width == 52)
     wrong = np.flatnonzero((types != 0) & (types != shape_type))
     if len(wrong):
         raise SourceError(
             f"{display} is corrupt: {len(wrong):,} record(s) hold no valid shape, e.g. record "
             f"{wrong[0] + 1} (garbage bytes?)"
         )
-    return types
+    return types, int(empty_shapes.sum())
 
 
-def _check_shapes_read(frame: gpd.GeoDataFrame, types: np.ndarray, display: str) -> None:
+def _check_shapes_read(frame: gpd.GeoDataFrame, without_shape: int, display: str) -> None:
     """A record GDAL cannot decode (or a .dbf row with no record) comes back as a null
-    geometry: more nulls than null records means features lost. Counted, not matched row by
-    row, because GDAL skips the rows a .dbf marks deleted."""
+    geometry: more nulls than records without a shape (null or empty ones) means features
+    lost. Counted, not matched row by row, because GDAL skips the rows a .dbf marks deleted."""
     nulls = frame.geometry.isna().to_numpy()
-    lost = int(nulls.sum()) - int((types == 0).sum())
+    lost = int(nulls.sum()) - without_shape
     if lost > 0:
         raise SourceError(
             f"{display} is corrupt: {lost:,} shape(s) cannot be decoded (garbage bytes?), "
