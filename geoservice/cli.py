@@ -466,6 +466,21 @@ def keys_revoke(settings: Settings, name: str) -> None:
     out.print(f"revoked {name}")
 
 
+@keys.command("delete")
+@click.argument("name")
+@click.pass_obj
+def keys_delete(settings: Settings, name: str) -> None:
+    """Delete a key, active or revoked (servers stop accepting it within 10 seconds); its
+    name can then be given to a new key."""
+    from geoservice.server import api_keys
+    from geoservice.store import db as database
+
+    database.ensure_database(settings)
+    with database.connect(settings, autocommit=True) as conn:
+        api_keys.delete(conn, name)
+    out.print(f"deleted {name}")
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 5000).")

@@ -67,3 +67,26 @@ def test_every_command_has_help(run):
     for command in ("load", "list", "history", "remove", "serve", "demo", "db"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_a_key_can_be_deleted_and_its_name_used_again(run, settings):
+    import re
+
+    from geoservice.server import api_keys
+    from geoservice.store import db
+
+    created = run("keys", "create", "cli-deleted-key", "--role", "staff")
+    assert created.exit_code == 0, created.output
+    key = re.search(r"gsk_\S+", created.output).group(0)
+    with db.connect(settings) as conn:
+        assert api_keys.find(conn, key) is not None
+    deleted = run("keys", "delete", "cli-deleted-key")
+    assert deleted.exit_code == 0, deleted.output
+    assert "cli-deleted-key" not in run("keys", "list").output
+    with db.connect(settings) as conn:
+        assert api_keys.find(conn, key) is None  # refused like a revoked key
+    again = run("keys", "delete", "cli-deleted-key")
+    assert again.exit_code != 0 and "no key named 'cli-deleted-key'" in again.output
+    recreated = run("keys", "create", "cli-deleted-key", "--role", "staff")
+    assert recreated.exit_code == 0, recreated.output
+    run("keys", "delete", "cli-deleted-key")

@@ -64,7 +64,8 @@ def create(
         )
     except psycopg.errors.UniqueViolation:
         raise ConfigError(
-            f"a key named '{name}' exists; revoke it or choose another name"
+            f"a key named '{name}' exists; delete it (geoservice keys delete) or choose another "
+            "name"
         ) from None
     return key
 
@@ -103,6 +104,16 @@ def revoke(conn: psycopg.Connection, name: str) -> None:
     ).fetchone()
     if row is None:
         raise NotFound(f"no active key named '{name}'")
+
+
+def delete(conn: psycopg.Connection, name: str) -> None:
+    """Remove a key, active or revoked: it stops working as revoke() does, and its name can
+    be given to a new key."""
+    row = conn.execute(
+        "DELETE FROM geoservice.api_keys WHERE name = %s RETURNING name", (name,)
+    ).fetchone()
+    if row is None:
+        raise NotFound(f"no key named '{name}'")
 
 
 def _digest(key: str) -> str:
