@@ -203,8 +203,15 @@ def load(
     out.print(
         f"published [bold]{report.collection_id}[/bold]: {report.feature_count} features "
         f"({report.geometry_type}, from {report.source_crs}{encoding_note}) "
-        f"in {report.seconds:.1f} s"
+        f"in {report.seconds:.1f} s; access: {_access(descriptor.model_dump())}"
     )
+
+
+def _access(descriptor: dict) -> str:
+    """Who may see a layer, as `geoservice list` and a load say it."""
+    access = descriptor.get("access") or "public"
+    groups = descriptor.get("groups") or []
+    return f"{access} ({', '.join(groups)})" if groups else access
 
 
 class _ProgressSteps:
@@ -285,6 +292,7 @@ def _list_layers(records: list[CollectionRecord]) -> None:
             r.geometry_type,
             r.source_crs,
             r.updated_at.strftime("%Y-%m-%d %H:%M"),
+            _access(r.descriptor),
             r.descriptor["title"]["en"],
         )
         for r in records
@@ -294,7 +302,7 @@ def _list_layers(records: list[CollectionRecord]) -> None:
             click.echo("\t".join(row))
         return
     table = Table(box=None)
-    for name in ("id", "features", "geometry", "source CRS", "updated"):
+    for name in ("id", "features", "geometry", "source CRS", "updated", "access"):
         table.add_column(name, no_wrap=True)
     table.add_column("title (en)", overflow="fold")
     for row in rows:
@@ -526,7 +534,10 @@ def demo(settings: Settings, port: int | None, no_serve: bool) -> None:
         descriptor = load_descriptor(path)
         with _ProgressSteps(descriptor.id) as steps:
             report = run_load(settings, descriptor, steps)
-        out.print(f"published {report.collection_id}: {report.feature_count} features")
+        out.print(
+            f"published {report.collection_id}: {report.feature_count} features; "
+            f"access: {_access(descriptor.model_dump())}"
+        )
     if no_serve:
         return
     out.print(f"serving on {settings.base_url}  (open it in a browser or QGIS; Ctrl+C to stop)")

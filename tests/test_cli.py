@@ -23,8 +23,11 @@ def test_load_a_file_list_history_remove(run, shared_data):
     loaded = run("load", str(path), "--id", "cli-countries", "--title", "Countries")
     assert loaded.exit_code == 0, loaded.output
     assert "published cli-countries: 177 features" in " ".join(loaded.output.split())
+    assert "access: public" in " ".join(loaded.output.split())  # staff see what is internal
     listed = run("list")
     assert "cli-countries" in listed.output and "Countries" in listed.output
+    row = next(line for line in listed.output.splitlines() if line.startswith("cli-countries"))
+    assert "\tpublic\t" in row
     history = run("history", "cli-countries")
     assert "published" in history.output
     assert "iso-8859-1" in history.output  # its warning, stored in English and Greek
