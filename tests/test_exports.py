@@ -554,3 +554,16 @@ def test_served_resource_exports(client, demo_collections, gmd_schema):
     assert _dataset(graph, "zoning-plan-thessaloniki") in set(
         graph.subjects(RDF.type, DCAT.Dataset)
     )
+
+
+def test_dcat_says_who_may_see_each_dataset(dcat_shapes):
+    """dct:accessRights from the EU access-right table: staff see what is internal."""
+    internal = dataclasses.replace(ODBL_ROADS, access="internal")
+    restricted = dataclasses.replace(OTHER_LICENCE, access="restricted")
+    g = dcat_graph([FULL, internal, restricted], BASE)
+    right = voc.EU_AUTHORITY + "access-right/"
+    for entry_id, code in ((FULL.id, "PUBLIC"), (internal.id, "NON_PUBLIC"),
+                           (restricted.id, "RESTRICTED")):  # fmt: skip
+        assert set(g.objects(_dataset(g, entry_id), DCTERMS.accessRights)) == {URIRef(right + code)}
+    conforms, text = _validate(g, dcat_shapes)
+    assert conforms, text

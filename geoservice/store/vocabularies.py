@@ -235,6 +235,16 @@ def licence_uri(spdx_id: str) -> str | None:
     return f"{EU_LICENCE}/{code}" if code else None
 
 
+# Who may see a resource (descriptor `access`) as the EU access-right authority table says it:
+# internal (municipal staff only) is not public; restricted (named groups) is restricted.
+EU_ACCESS_RIGHT = "http://publications.europa.eu/resource/authority/access-right"
+ACCESS_RIGHTS = {"public": "PUBLIC", "internal": "NON_PUBLIC", "restricted": "RESTRICTED"}
+
+
+def access_right_uri(access: str) -> str:
+    return f"{EU_ACCESS_RIGHT}/{ACCESS_RIGHTS.get(access, 'NON_PUBLIC')}"
+
+
 def frequency_uri(iso_code: str) -> str:
     return f"{EU_FREQUENCY}/{FREQUENCY_EU.get(iso_code, 'UNKNOWN')}"
 

@@ -179,6 +179,13 @@ def _describe(g: Graph, node: URIRef, entry: Entry, publisher: URIRef, who: Iden
         for word in words:
             g.add((node, DCAT.keyword, Literal(word, lang=lang)))
     g.add((node, DCTERMS.publisher, publisher))
+    g.add(
+        (
+            node,
+            DCTERMS.accessRights,
+            _concept(g, voc.access_right_uri(entry.access), DCTERMS.RightsStatement),
+        )
+    )
     _languages(g, node, entry.languages)
     if entry.created:
         g.add((node, DCTERMS.issued, _datetime(entry.created)))
