@@ -234,3 +234,4 @@ def test_a_record_links_its_collection_and_its_page(client):
     assert by_rel["collection"]["type"] == "application/json"
     assert by_rel["self"]["type"] == "application/geo+json"
     assert by_rel["alternate"]["type"] == "text/html"
+    assert all(by_rel[rel]["title"] for rel in ("self", "alternate", "collection"))  # pages

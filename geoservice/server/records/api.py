@@ -29,6 +29,11 @@ LIMIT_DEFAULT = 10
 LIMIT_MAX = 1000
 INSPIRE_THEMES = "http://inspire.ec.europa.eu/theme"
 RECORD_CORE = "http://www.opengis.net/spec/ogcapi-records-1/1.0/req/record-core"
+# A record's own links (self, alternate, collection), titled: pages show a link by its title.
+LINK_TITLES = {
+    "el": ("Η εγγραφή (GeoJSON)", "Η εγγραφή (HTML)", "Ο κατάλογος"),
+    "en": ("This record (GeoJSON)", "This record (HTML)", "The catalogue"),
+}
 
 
 # What each record queryable (search.QUERYABLES) means, for /collections/catalogue/queryables.
@@ -175,10 +180,12 @@ def record(entry: dict[str, Any], base_url: str, lang: str = "el") -> dict[str, 
         for link in entry.get("links", [])
     ]
     record_url = f"{base_url}/collections/{CATALOGUE_ID}/items/{entry['id']}"
+    titles = LINK_TITLES["el" if lang == "el" else "en"]
     links += [
-        {"rel": "self", "type": "application/geo+json", "href": record_url},
-        {"rel": "alternate", "type": "text/html", "href": f"{record_url}?f=html"},
-        {"rel": "collection", "type": "application/json",
+        {"rel": "self", "type": "application/geo+json", "title": titles[0], "href": record_url},
+        {"rel": "alternate", "type": "text/html", "title": titles[1],
+         "href": f"{record_url}?f=html"},
+        {"rel": "collection", "type": "application/json", "title": titles[2],
          "href": f"{base_url}/collections/{CATALOGUE_ID}"},
     ]  # fmt: skip
     return {
