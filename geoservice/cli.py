@@ -172,7 +172,16 @@ def load(
     if source.suffix.lower() in (".yml", ".yaml"):
         if collection_id or title:
             raise click.UsageError("--id/--title go with a data file; a descriptor names its own")
+        given = {"--layer": layer, "--crs": crs, "--encoding": encoding, "--x-field": x_field,
+                 "--y-field": y_field, "--wkt-field": wkt_field}  # fmt: skip
+        if named := [option for option, value in given.items() if value]:
+            raise click.UsageError(
+                f"{', '.join(named)} go(es) with a data file; a descriptor says it in source:"
+            )
         descriptor = load_descriptor(source)
+        if allow_lossy_text:  # what the refusal of damaged text recommends, for this load
+            source_options = descriptor.source.model_copy(update={"allow_lossy_text": True})
+            descriptor = descriptor.model_copy(update={"source": source_options})
     else:
         if not collection_id:
             raise click.UsageError("a data file needs --id ID (or write a descriptor)")

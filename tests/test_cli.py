@@ -93,3 +93,23 @@ def test_a_key_can_be_deleted_and_its_name_used_again(run, settings):
     recreated = run("keys", "create", "cli-deleted-key", "--role", "staff")
     assert recreated.exit_code == 0, recreated.output
     run("keys", "delete", "cli-deleted-key")
+
+
+def test_allow_lossy_text_applies_to_a_descriptor_too(run, shared_data, tmp_path):
+    """The refusal of damaged text recommends --allow-lossy-text: it must work for a
+    descriptor as for a data file; other source options are refused there, not ignored."""
+    shp = shared_data / "12_greece_ferries_osm_lossy_encoding/greece_ferries.shp"
+    descriptor = tmp_path / "ferries.yml"
+    descriptor.write_text(
+        f"id: cli-lossy-ferries\ntitle: {{el: Πορθμεία, en: Ferries}}\n"
+        f"source:\n  path: {shp}\n",
+        encoding="utf-8",
+    )
+    refused = run("load", str(descriptor))
+    assert refused.exit_code != 0 and "--allow-lossy-text" in refused.output
+    accepted = run("load", str(descriptor), "--allow-lossy-text")
+    assert accepted.exit_code == 0, accepted.output
+    assert "published anyway" in " ".join(accepted.output.split())
+    wrong = run("load", str(descriptor), "--crs", "EPSG:2100")
+    assert wrong.exit_code != 0 and "--crs" in wrong.output
+    run("remove", "cli-lossy-ferries")
