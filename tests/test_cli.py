@@ -101,8 +101,7 @@ def test_allow_lossy_text_applies_to_a_descriptor_too(run, shared_data, tmp_path
     shp = shared_data / "12_greece_ferries_osm_lossy_encoding/greece_ferries.shp"
     descriptor = tmp_path / "ferries.yml"
     descriptor.write_text(
-        f"id: cli-lossy-ferries\ntitle: {{el: Πορθμεία, en: Ferries}}\n"
-        f"source:\n  path: {shp}\n",
+        f"id: cli-lossy-ferries\ntitle: {{el: Πορθμεία, en: Ferries}}\nsource:\n  path: {shp}\n",
         encoding="utf-8",
     )
     refused = run("load", str(descriptor))
