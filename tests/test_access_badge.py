@@ -34,6 +34,15 @@ def staff(settings, demo_collections) -> Iterator[str]:
         remove_collection(conn, LAYER)
 
 
+@pytest.fixture
+def client(settings, staff):
+    """A client of its own: `?lang=` is remembered in a cookie, which would follow the
+    session's shared client into other modules' tests."""
+    from geoservice.server.app import create_app
+
+    return create_app(settings, refresh_seconds=0).test_client()
+
+
 @pytest.mark.parametrize(
     ("lang", "badge"),
     [("el", "Εσωτερικό: μόνο για το προσωπικό"), ("en", "Internal: staff only")],
