@@ -180,15 +180,19 @@ def parse_descriptor(
         raise ConfigError(f"{origin}: {_explain(err)}") from None
 
 
-def load_descriptor(path: Path | str) -> Descriptor:
-    path = Path(path)
+def read_yaml(path: Path) -> object:
+    """A descriptor file's content (a layer's or a resource's), or a one-line ConfigError."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"descriptor not found: {path}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {_first_line(str(err))}") from None
-    return parse_descriptor(data, path.resolve().parent, origin=str(path))
+
+
+def load_descriptor(path: Path | str) -> Descriptor:
+    path = Path(path)
+    return parse_descriptor(read_yaml(path), path.resolve().parent, origin=str(path))
 
 
 def descriptor_for_file(

@@ -33,6 +33,7 @@ from loaders.descriptor import (
     Strict,
     Text,
     _explain,
+    read_yaml,
 )
 
 # What a resource descriptor's `type` may be: the record's OGC API Records `type` (a layer's
@@ -173,13 +174,7 @@ def parse_resource(data: object, origin: str = "resource") -> Resource:
 
 def load_resource(path: Path | str) -> Resource:
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"descriptor not found: {path}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {str(err).strip().splitlines()[0]}") from None
-    return parse_resource(data, origin=str(path))
+    return parse_resource(read_yaml(path), origin=str(path))
 
 
 # -- the catalogue entry ----------------------------------------------------------------
