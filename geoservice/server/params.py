@@ -57,8 +57,9 @@ class Param:
         if "enum" in self.schema and value not in self.schema["enum"]:
             offered = ", ".join(self.schema["enum"])
             raise BadRequest(f"{self.name} must be one of {offered}, not '{value[:40]}'")
-        if self.name == "filter" and len(value) > MAX_FILTER_LENGTH:
-            raise BadRequest(f"filter longer than {MAX_FILTER_LENGTH} characters")
+        longest = self.schema.get("maxLength")
+        if longest is not None and len(value) > longest:
+            raise BadRequest(f"{self.name} longer than {longest} characters")
         return value
 
     def _integer(self, value: str) -> int:
@@ -198,6 +199,7 @@ SKIP_GEOMETRY = Param(
 FILTER = Param(
     "filter", "A CQL2 filter (OGC API Features Part 3), as text or JSON (see filter-lang).",
     "Ένα φίλτρο CQL2, ως κείμενο ή JSON (βλ. filter-lang).",
+    {"type": "string", "maxLength": MAX_FILTER_LENGTH},
 )  # fmt: skip
 FILTER_LANG = Param(
     "filter-lang", "The language of filter; cql-text is read as cql2-text (GDAL sends a filter "

@@ -198,7 +198,7 @@ def download(dataset_id: str) -> Response:
     if collection is None:
         raise NotFound(f"dataset '{dataset_id}' has no features to download")
     PORTAL_DOWNLOAD.refuse_unknown(request.args)  # a typo is a 400, never the whole layer
-    params = {k: v for k, v in request.args.items() if k in ("format", "crs", "bbox") and v}
+    params = {k: v for k, v in request.args.items() if k != "lang" and v}  # the file's choices
     chunks, headers = downloads.response(collection, params, head=request.method == "HEAD")
     response = Response(stream_with_context(chunks), 200, headers)
     response.call_on_close(chunks.close)  # even unread: stream_with_context would not close it
