@@ -36,6 +36,12 @@ def translate(message: str, lang: str, /, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def translate_plural(singular: str, plural: str, n: int, lang: str, /, **values: object) -> str:
+    """The form of `singular`/`plural` for the count `n` in `lang` (gettext's ngettext, by the
+    catalogue's Plural-Forms), its {placeholders} filled with `values` and {n}."""
+    return catalogue(lang).ngettext(singular, plural, n).format(n=n, **values)
+
+
 def N_(message: str) -> str:  # noqa: N802 (gettext's name for "mark for extraction")
     """Marks a message for extraction where it is defined, to be translated later."""
     return message

@@ -29,7 +29,7 @@ ROOT = PACKAGE.parent
 # Python: Notice(message, **values), joined(parts, separator), t(message) and
 # translate(message, lang) with a literal message, N_(message) where one is only defined.
 PYTHON_KEYWORDS = {"Notice": (1,), "joined": (2,), "t": (1,), "translate": (1,), "N_": (1,)}
-JINJA_KEYWORDS = {"t": (1,), "_": (1,), "gettext": (1,), "ngettext": (1, 2)}
+JINJA_KEYWORDS = {"t": (1,), "tn": (1, 2), "_": (1,), "gettext": (1,), "ngettext": (1, 2)}
 JINJA = {"extensions": "jinja2.ext.i18n"}
 
 
@@ -51,9 +51,10 @@ def sources() -> list[tuple[Path, str, dict[str, tuple[int, ...]]]]:
     ]
 
 
-def extract() -> Iterator[tuple[str, str, int]]:
-    """(message, file, line) for every message the code and templates use; the file relative
-    to the project (pygeoapi's: to the folder it is installed in, "pygeoapi/templates/...")."""
+def extract() -> Iterator[tuple[str | tuple[str, str], str, int]]:
+    """(message, file, line) for every message the code and templates use, a message with
+    plural forms as (singular, plural); the file relative to the project (pygeoapi's: to the
+    folder it is installed in, "pygeoapi/templates/...")."""
     for folder, method, keywords in sources():
         pattern = "**.py" if method == "python" else "**.html"
         options = {} if method == "python" else {pattern: JINJA}
@@ -62,7 +63,9 @@ def extract() -> Iterator[tuple[str, str, int]]:
         )
         base = folder.parent.parent if folder == _pygeoapi_templates() else ROOT
         for filename, line, message, _comments, _context in found:
-            text = message[0] if isinstance(message, tuple) else message
+            text = message
+            if isinstance(message, tuple):  # (singular, plural) or gettext's (message, None)
+                text = message if all(message) and len(message) == 2 else message[0]
             if text:
                 yield text, (folder / filename).relative_to(base).as_posix(), line
 

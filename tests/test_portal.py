@@ -336,7 +336,7 @@ def test_dataset_page_polygons_have_popups_and_metadata(portal):
     polygons.first.click(force=True)
     popup = portal.locator(".leaflet-popup-content")
     popup.wait_for()
-    assert "name_greek" in popup.inner_text()
+    assert "Όνομα" in popup.inner_text()  # the field's label (tests/test_portal_edges.py)
     text = portal.locator("main").inner_text()
     for expected in ("Διεύθυνση Χωρικού Σχεδιασμού", "CC-BY-4.0", "geodata.gov.gr", "δημοσιεύτηκε"):
         assert expected in text
@@ -689,7 +689,7 @@ def test_portal_shows_no_collection_the_caller_may_not_see(client, staff_key, pa
         assert anonymous.status_code == staff.status_code == 200
     staff_text = staff.get_data(as_text=True)
     if path.startswith("/portal/?q="):
-        assert "1 σύνολα δεδομένων" in staff_text and "0 σύνολα δεδομένων" in text
+        assert "1 σύνολο δεδομένων" in staff_text and "0 σύνολα δεδομένων" in text
         assert f"Εσωτερικό {HIDDEN_WORD}" in staff_text
     if path == "/portal/dashboard":
         assert "Κρυφή Διεύθυνση" in staff_text  # per department

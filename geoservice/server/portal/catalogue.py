@@ -8,9 +8,11 @@ from typing import Any
 
 import psycopg
 from flask import current_app, g
+from psycopg import sql
 from pygeofilter import ast
 
 from geoservice.errors import NotFound
+from geoservice.server.access import ANONYMOUS
 from geoservice.server.records import api as records_api
 from geoservice.server.records import search as catalogue_search
 from geoservice.store import registry
@@ -46,6 +48,39 @@ def search_params(form: dict[str, str], bbox: str | None) -> dict[str, str]:
 def viewer() -> Any:
     """The request's caller as the access rules know it (None before access control)."""
     return g.get("viewer")
+
+
+def _viewer_or_anonymous() -> Any:
+    return viewer() if viewer() is not None else ANONYMOUS
+
+
+# The catalogue indexes keywords folded (lower case, no accents: "νομοι" for "Νομοί") so that
+# any spelling finds them; its keyword facets count those folded forms. What a person reads is
+# the spelling the records use most, among the records the caller may see.
+SPELLINGS = sql.SQL(
+    "SELECT DISTINCT ON (geoservice.fold(word)) geoservice.fold(word), word FROM ("
+    " SELECT word, count(*) AS n FROM geoservice.records r,"
+    " jsonb_each(CASE WHEN jsonb_typeof(r.entry -> 'keywords') = 'object'"
+    "  THEN r.entry -> 'keywords' ELSE '{{}}' END) AS k(lang, words),"
+    " jsonb_array_elements_text(CASE WHEN jsonb_typeof(k.words) = 'array'"
+    "  THEN k.words ELSE '[]' END) AS word"
+    " WHERE {visible} GROUP BY word) s "
+    "ORDER BY geoservice.fold(word), n DESC, word"
+)
+
+
+def keyword_spellings(conn: psycopg.Connection, version: int) -> dict[str, str]:
+    """{folded keyword: its most common spelling} over the records the caller may see (kept
+    per database, catalogue version and the caller's rights)."""
+    who = _viewer_or_anonymous()
+    visible = who.sql_condition("r") or sql.SQL("true")
+
+    def compute() -> dict[str, str]:
+        return dict(conn.execute(SPELLINGS.format(visible=visible)).fetchall())
+
+    memo = current_app.extensions["geoservice"].aggregates
+    key = (catalogue_search.database(conn), version, who.rights, "portal.keyword-spellings")
+    return memo.remembered(key, compute)
 
 
 def _run(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from flask import Response, request
 
-from geoservice.i18n import N_, translate
+from geoservice.i18n import N_, translate, translate_plural
 
 LANGUAGES = ("el", "en")
 DEFAULT = "el"
@@ -51,6 +51,16 @@ def translator(lang: str) -> Callable[..., str]:
         return translate(message, lang, **values)
 
     return t
+
+
+def plural_translator(lang: str) -> Callable[..., str]:
+    """tn(singular, plural, n, **values): the form for the count n ("1 σύνολο δεδομένων",
+    "2 σύνολα δεδομένων"), formatted; {n} is the count."""
+
+    def tn(singular: str, plural: str, n: int, **values: object) -> str:
+        return translate_plural(singular, plural, n, lang, **values)
+
+    return tn
 
 
 def pick(texts: dict | str | None, lang: str) -> str:

@@ -63,6 +63,7 @@ def render_page(template: str, status: int = 200, **context: Any) -> Response:
         template,
         lang=lang,
         t=t,
+        tn=i18n.plural_translator(lang),
         pick=lambda texts: i18n.pick(texts, lang),
         frequency=lambda code: i18n.frequency(code, lang),
         theme_name=lambda code: _theme_name(code, lang),
@@ -135,10 +136,12 @@ def home() -> Response:
     bbox = (form.get("bbox") or "").strip() or (place.bbox_text if place else None)
     error = None
     parsed = result = None
+    spellings: dict[str, str] = {}
     try:
         params = catalogue.search_params(form, bbox)
         with _connection() as conn:
             parsed, result = catalogue.search(conn, params, snapshot.version)
+            spellings = catalogue.keyword_spellings(conn, snapshot.version)
     except BadRequest as err:
         error = str(err)
     active = [(name, form[name]) for name in (*catalogue.FACET_PARAMS, "fresh") if form.get(name)]
@@ -156,6 +159,7 @@ def home() -> Response:
         page_size=catalogue.PAGE,
         freshness_days=catalogue.FRESHNESS_DAYS,
         facet_names=catalogue.FACET_PARAMS,
+        spellings=spellings,
         link=lambda **changes: _link(form, **changes),
         outline=display.outline_path(outline(snapshot)),
         search_area=identity.of(_state().settings).portal.search_area,  # config/server.yml
@@ -186,8 +190,18 @@ def dataset(dataset_id: str) -> Response:
         latest=latest,
         has_features=dataset_id in snapshot.collections,
         preview_limit=PREVIEW_LIMIT,
+        field_labels=lambda e: _field_labels(e, i18n.language()),
         table_page=TABLE_PAGE,
     )
+
+
+def _field_labels(entry: dict[str, Any], lang: str) -> list[list[str]]:
+    """[[field name, its label in `lang`], ...] in the table's order: what the map's popups
+    show for a feature's properties (the attribute table's headings, the same words)."""
+    return [
+        [f["name"], i18n.pick(f.get("label"), lang) or f.get("original") or f["name"]]
+        for f in entry.get("fields") or []
+    ]
 
 
 def download(dataset_id: str) -> Response:

@@ -42,10 +42,19 @@
         }
         var layer = points && L.markerClusterGroup ? L.markerClusterGroup() : L.featureGroup();
         layer.addTo(map);
+        // The fields' labels, as the attribute table's headings show them (in its order;
+        // a property the catalogue does not list comes after, by its name).
+        var labels = JSON.parse(element.dataset.labels || '[]');
         var popup = function (feature) {
-            var rows = Object.keys(feature.properties || {}).map(function (k) {
-                return '<tr><th scope="row">' + escape(k) + '</th><td>' +
-                    escape(feature.properties[k]) + '</td></tr>';
+            var props = feature.properties || {};
+            var named = labels.filter(function (l) { return l[0] in props; });
+            var known = named.map(function (l) { return l[0]; });
+            Object.keys(props).forEach(function (k) {
+                if (known.indexOf(k) < 0) { named.push([k, k]); }
+            });
+            var rows = named.map(function (l) {
+                return '<tr><th scope="row">' + escape(l[1]) + '</th><td>' +
+                    escape(props[l[0]]) + '</td></tr>';
             });
             return '<table class="popup-table">' + rows.join('') + '</table>';
         };
