@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import json
+import subprocess
 import zipfile
 from pathlib import Path
 
 import pyogrio
 import pytest
+import shapely
+from pyproj import Transformer
 
 from geoservice.server.features import downloads
 
@@ -132,3 +138,130 @@ def test_a_complete_get_removes_its_folder(client, temporary, fmt):
     assert len(response.get_data()) == int(response.headers["Content-Length"])
     response.close()
     assert folders() == []
+
+
+# -- CSV for Excel: a byte order mark, X/Y columns; GeoPackages GDAL 3.6 opens -------------
+
+POINTS = "/portal/datasets/settlements/download"  # 5,900 points with Greek names
+BOM = b"\xef\xbb\xbf"
+
+
+def _csv(client, **query: str) -> bytes:
+    response = client.get(POINTS, query_string={"format": "csv", **query})
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return response.get_data()
+
+
+def test_a_csv_for_excel_starts_with_a_byte_order_mark(client):
+    """Excel reads a CSV without a BOM in the system's code page: Greek comes out garbled."""
+    plain, marked = _csv(client), _csv(client, bom="true")
+    assert not plain.startswith(BOM)
+    assert marked.startswith(BOM) and marked[len(BOM) :] == plain  # nothing else changes
+    rows = list(csv.DictReader(io.StringIO(marked.decode("utf-8-sig"))))
+    assert "WKT" in rows[0]  # the first column's name, not "\ufeffWKT"
+    assert len(rows) == 5900 and "Νέα Παλάτια" in {r["name"] for r in rows}
+
+
+@pytest.mark.parametrize("crs", ["2100", "4326"])
+def test_a_point_layer_as_csv_has_x_and_y_beside_the_wkt(client, tmp_path, crs):
+    data = _csv(client, geometry="wkt-xy", crs=crs)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    assert list(rows[0])[:3] == ["WKT", "X", "Y"]
+    for row in rows:
+        point = shapely.from_wkt(row["WKT"])
+        assert (float(row["X"]), float(row["Y"])) == (point.x, point.y)
+    first = next(r for r in rows if r["name"] == "Νέα Παλάτια")
+    x, y = float(first["X"]), float(first["Y"])
+    if crs == "4326":  # lon, lat as in the source (the API's 7 decimals: 1 cm)
+        assert (x, y) == pytest.approx((23.795096557825062, 38.31998390402817), abs=1e-7)
+    else:  # EPSG:2100 metres, as PROJ puts the point
+        expected = Transformer.from_crs(4326, 2100, always_xy=True).transform(
+            23.795096557825062, 38.31998390402817
+        )
+        assert (x, y) == pytest.approx(expected, abs=0.02)
+    # GDAL's CSV driver builds the points from the columns it is told to read.
+    path = tmp_path / "points.csv"
+    path.write_bytes(data)
+    frame = pyogrio.read_dataframe(
+        path, X_POSSIBLE_NAMES="X", Y_POSSIBLE_NAMES="Y", KEEP_GEOM_COLUMNS="NO"
+    )
+    assert len(frame) == 5900
+    assert frame.geometry.iloc[0].equals(shapely.from_wkt(rows[0]["WKT"]))
+
+
+def test_a_point_layer_as_csv_with_x_and_y_instead_of_the_wkt(client, tmp_path):
+    data = _csv(client, geometry="xy", bom="yes", crs="2100")
+    assert data.startswith(BOM)
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert list(rows[0])[:2] == ["X", "Y"] and "WKT" not in rows[0]
+    path = tmp_path / "points.csv"
+    path.write_bytes(data)
+    result = subprocess.run(
+        ["/usr/bin/ogrinfo", "-al", "-so", "-oo", "X_POSSIBLE_NAMES=X", "-oo",
+         "Y_POSSIBLE_NAMES=Y", str(path)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "Geometry: Point" in result.stdout and "Feature Count: 5900" in result.stdout
+    assert "name: String" in result.stdout  # the BOM is no part of the first column's name
+
+
+def test_a_property_named_x_keeps_its_name(tmp_path):
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1.5, 2.5]},
+         "properties": {"x": "του χρήστη", "n": 1}},
+        {"type": "Feature", "geometry": None, "properties": {"x": "χωρίς σημείο", "n": 2}},
+    ]  # fmt: skip
+    chunks = iter([json.dumps({"type": "FeatureCollection", "features": features}).encode()])
+    fmt = dataclasses.replace(downloads.FORMATS["csv"], xy=True)
+    path = downloads._convert(chunks, tmp_path, "layer", fmt, 4326)
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert [(r["_X"], r["_Y"], r["x"]) for r in rows] == [
+        ("1.5", "2.5", "του χρήστη"),
+        ("", "", "χωρίς σημείο"),  # no geometry: empty, not nan
+    ]
+
+
+@pytest.mark.parametrize(
+    "path, query, named",
+    [
+        (POINTS, {"format": "csv", "bom": "maybe"}, "bom"),
+        (POINTS, {"format": "csv", "geometry": "latlon"}, "geometry"),
+        (POINTS, {"format": "gpkg", "bom": "true"}, "bom"),
+        (POINTS, {"format": "shp", "geometry": "xy"}, "geometry"),
+        (DOWNLOAD, {"format": "csv", "geometry": "xy"}, "geometry"),  # polygons
+        (DOWNLOAD, {"format": "csv", "geometry": "wkt-xy"}, "geometry"),
+    ],
+)
+def test_csv_choices_that_cannot_apply_are_a_400_naming_them(client, path, query, named):
+    for method in (client.get, client.head):
+        response = method(path, query_string=query)
+        assert response.status_code == 400
+    description = client.get(path, query_string=query).get_json()["description"]
+    assert description.startswith(named), description
+
+
+def test_the_csv_choices_are_in_the_openapi_document(client):
+    document = client.get("/openapi?f=json").get_json()
+    operation = document["paths"]["/portal/datasets/{datasetId}/download"]["get"]
+    declared = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert declared["bom"] == {"type": "boolean", "default": False}
+    assert declared["geometry"]["enum"] == ["wkt", "wkt-xy", "xy"]
+    assert "text/csv; charset=utf-8" in operation["responses"]["200"]["content"]
+
+
+@pytest.mark.parametrize("dataset, count", [("municipalities", None), ("settlements", 5900)])
+def test_a_geopackage_opens_in_debian_gdal_without_a_warning(client, tmp_path, dataset, count):
+    """Debian 12's GDAL (3.6, as in QGIS 3.28 LTR there) warns about GeoPackage 1.4, which GDAL
+    3.7 and later write by default: "may only be partially supported"."""
+    response = client.get(f"/portal/datasets/{dataset}/download", query_string={"format": "gpkg"})
+    assert response.status_code == 200
+    path = tmp_path / f"{dataset}.gpkg"
+    path.write_bytes(response.get_data())
+    expected = (
+        count or client.get(f"/collections/{dataset}/items?limit=1").get_json()["numberMatched"]
+    )
+    result = subprocess.run(
+        ["/usr/bin/ogrinfo", "-so", "-al", str(path)], capture_output=True, text=True, check=True
+    )
+    assert "Warning" not in result.stderr and "Warning" not in result.stdout, result.stderr
+    assert f"Feature Count: {expected}" in result.stdout

@@ -53,6 +53,7 @@ def build_openapi(config: dict[str, Any]) -> dict[str, Any]:
         get["parameters"] = kept + [_ref("parameters", p.name) for p in declared]
         if declared is params.ITEMS:
             paths[path[: -len("/items")] + "/download"] = _download(get, kept)
+    paths["/portal/datasets/{datasetId}/download"] = _portal_download()
     _self_contained(document)
     return document
 
@@ -100,6 +101,33 @@ def _download(items_get: dict[str, Any], properties: list[Any]) -> dict[str, Any
                 },
                 "400": {"description": "A parameter is wrong"},
                 "404": {"description": "No such collection"},
+            },
+        }
+    }
+
+
+BINARY = {"type": "string", "format": "binary"}
+
+
+def _portal_download() -> dict[str, Any]:
+    """The portal's file download (GeoPackage, Shapefile, CSV, KML, GeoJSON), its parameters
+    as params.PORTAL_DOWNLOAD declares them."""
+    dataset = {"name": "datasetId", "in": "path", "required": True, "schema": {"type": "string"}}
+    files = ("application/geo+json", "text/csv; charset=utf-8", "application/zip",
+             "application/geopackage+sqlite3", "application/vnd.google-earth.kml+xml")  # fmt: skip
+    return {
+        "get": {
+            "summary": "Download a dataset as a file (GeoJSON, CSV, GeoPackage, Shapefile, KML)",
+            "tags": ["portal"],
+            "operationId": "portalDownload",
+            "parameters": [dataset] + [p.openapi() for p in params.PORTAL_DOWNLOAD],
+            "responses": {
+                "200": {
+                    "description": "The file (attachment)",
+                    "content": {t: {"schema": BINARY} for t in files},
+                },
+                "400": {"description": "A parameter is wrong"},
+                "404": {"description": "No such dataset, or none with features"},
             },
         }
     }

@@ -273,6 +273,15 @@ PORTAL_DOWNLOAD = Parameters(
           {"type": "string", "enum": ["geojson", "csv", "gpkg", "shp", "kml"]}),
     Param("crs", "The file's CRS: 4326 or 2100 (or EPSG:..., an OGC CRS URI).",
           "Το σύστημα αναφοράς του αρχείου: 4326 ή 2100."),
+    Param("bom", "CSV only: true starts the file with a UTF-8 byte order mark, so that Excel "
+          "reads its Greek text right.",
+          "Μόνο CSV: true βάζει στην αρχή του αρχείου το σήμα BOM του UTF-8, ώστε το Excel να "
+          "διαβάζει σωστά τα ελληνικά.", {"type": "boolean", "default": False}),
+    Param("geometry", "CSV only: the geometry as WKT (wkt), or for a point layer as X and Y "
+          "columns in the file's CRS beside the WKT (wkt-xy) or instead of it (xy).",
+          "Μόνο CSV: η γεωμετρία ως WKT (wkt), ή για σημειακό επίπεδο ως στήλες X και Y στο "
+          "σύστημα αναφοράς του αρχείου δίπλα στο WKT (wkt-xy) ή αντί γι' αυτό (xy).",
+          {"type": "string", "enum": ["wkt", "wkt-xy", "xy"], "default": "wkt"}),
     BBOX,
     LANG,
 )  # fmt: skip

@@ -139,6 +139,7 @@ def collection_resource(settings: Settings, record: CollectionRecord) -> dict[st
                 "geojson_column": record.geojson_column,
                 "page_anchors": record.page_anchors,
                 "mean_vertices": record.mean_vertices,
+                "geometry_type": record.geometry_type,
             }
         ],
     }

@@ -13,11 +13,13 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from geoservice.errors import BadRequest
 from geoservice.server.features.items import Collection, download_response
+from geoservice.server.params import PORTAL_DOWNLOAD
 
 CHUNK = 64 * 1024
 BATCH = 50_000  # features converted at a time
@@ -29,6 +31,8 @@ class Format:
     extension: str
     media_type: str
     options: tuple[tuple[str, str], ...] = ()  # GDAL layer creation options
+    dataset_options: tuple[tuple[str, str], ...] = ()  # GDAL dataset creation options
+    xy: bool = False  # X and Y columns from the (point) geometries
 
 
 FORMATS = {
@@ -37,11 +41,18 @@ FORMATS = {
     # GDAL and QGIS read the coordinates in the right CRS.
     "geojson-crs": Format("GeoJSON", "geojson", "application/geo+json"),
     "csv": Format("CSV", "csv", "text/csv; charset=utf-8", (("GEOMETRY", "AS_WKT"),)),
-    "gpkg": Format("GPKG", "gpkg", "application/geopackage+sqlite3"),
+    # GeoPackage 1.2, what GDAL 3.6 (Debian 12's, QGIS 3.28's) writes and reads without a
+    # warning; GDAL >= 3.7 writes 1.4 by default, which 3.6 opens with "may only be partially
+    # supported". Nothing we write needs 1.3 or 1.4.
+    "gpkg": Format(
+        "GPKG", "gpkg", "application/geopackage+sqlite3", dataset_options=(("VERSION", "1.2"),)
+    ),
     "shp": Format("ESRI Shapefile", "zip", "application/zip", (("ENCODING", "UTF-8"),)),
     "kml": Format("KML", "kml", "application/vnd.google-earth.kml+xml"),
 }
 OFFERED = ("geojson", "csv", "gpkg", "shp", "kml")
+CSV_CHOICES = ("bom", "geometry")  # the parameters of CSV files only
+XY = ("X", "Y")  # the columns' names (GDAL's CSV driver and QGIS find them by these)
 # The CRSs offered for files: (EPSG code, the items API's crs URI; None = CRS84 lon/lat).
 CRS = {
     "4326": None,  # files store lon/lat whatever the EPSG axis order says (GIS convention)
@@ -69,9 +80,10 @@ def response(
         )
     if fmt.driver == "KML":
         code = "4326"  # KML is WGS84 by definition; GDAL would reproject anyway
+    fmt = _csv_choices(collection, fmt, params)
     # Every other parameter (bbox, datetime, property=value, filter) selects features exactly
     # as on /collections/{id}/items.
-    query = {k: v for k, v in params.items() if k not in ("format", "crs", "f")}
+    query = {k: v for k, v in params.items() if k not in ("format", "crs", "f", *CSV_CHOICES)}
     if CRS[code]:
         query["crs"] = CRS[code]
     chunks, headers = download_response(collection, query)
@@ -98,6 +110,30 @@ def response(
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Content-Length": str(path.stat().st_size),
     }
+
+
+def _csv_choices(collection: Collection, fmt: Format, params: dict[str, str]) -> Format:
+    """CSV for Excel: a UTF-8 byte order mark (`bom`; Excel reads a file without one in the
+    system's code page, and Greek comes out garbled); for a point layer, X and Y columns in the
+    file's CRS beside the WKT (`geometry=wkt-xy`) or instead of it (`geometry=xy`)."""
+    bom = PORTAL_DOWNLOAD["bom"].read(params)
+    geometry = PORTAL_DOWNLOAD["geometry"].read(params)
+    if fmt.driver != "CSV":
+        if given := [p for p in CSV_CHOICES if PORTAL_DOWNLOAD[p].raw(params) is not None]:
+            raise BadRequest(f"{given[0]}: applies to CSV files only (format=csv)")
+        return fmt
+    kind = collection.layer.geometry_type
+    if geometry != "wkt" and kind != "Point":
+        raise BadRequest(
+            f"geometry: X/Y columns are for point layers; '{collection.id}' holds {kind} "
+            "geometries (geometry=wkt)"
+        )
+    options = dict(fmt.options)
+    if bom:
+        options["WRITE_BOM"] = "YES"
+    if geometry == "xy":
+        del options["GEOMETRY"]  # GDAL's CSV driver then writes no geometry column
+    return replace(fmt, options=tuple(options.items()), xy=geometry != "wkt")
 
 
 def _crs_code(value: str | None) -> str:
@@ -134,18 +170,52 @@ def _translate(source: Path, target: Path, name: str, fmt: Format, epsg: int) ->
     from pyogrio.raw import open_arrow, write_arrow
 
     with open_arrow(source, batch_size=BATCH, use_pyarrow=True) as (meta, batches):
+        geometry = meta["geometry_name"] or "wkb_geometry"
+        # A CSV without GEOMETRY=AS_WKT has no geometry column: X and Y only.
+        keep = fmt.driver != "CSV" or "GEOMETRY" in dict(fmt.options)
+        if fmt.xy:
+            batches = _with_xy(batches, geometry, keep)
         write_arrow(
             batches,
             target,
             layer=name,
             driver=fmt.driver,
-            geometry_name=meta["geometry_name"] or "wkb_geometry",
-            geometry_type=meta["geometry_type"] or "Unknown",
+            geometry_name=geometry if keep else None,
+            geometry_type=(meta["geometry_type"] or "Unknown") if keep else None,
             # Our GeoJSON carries no CRS member (GDAL would assume CRS84): the coordinates
             # are in `epsg`.
             crs=f"EPSG:{epsg}",
             layer_options=dict(fmt.options) or None,
+            dataset_options=dict(fmt.dataset_options) or None,
         )
+
+
+def _with_xy(batches: Any, geometry: str, keep: bool) -> Any:
+    """The batches with X and Y columns (first, as GDAL's own GEOMETRY=AS_XY puts them) taken
+    from the point geometries, empty for a feature without one; the geometry column kept or
+    not. A property already called X or Y keeps its name: the columns become _X and _Y (__X ...
+    while taken)."""
+    import pyarrow as pa
+    import shapely
+
+    taken = {n.casefold() for n in batches.schema.names}
+    names = XY
+    while {n.casefold() for n in names} & taken:
+        names = tuple(f"_{n}" for n in names)
+    kept = [f for f in batches.schema if keep or f.name != geometry]
+    fields = [pa.field(n, pa.float64()) for n in names]
+    schema = pa.schema(fields + kept, metadata=batches.schema.metadata)
+
+    def batch_with_xy(batch: pa.RecordBatch) -> pa.RecordBatch:
+        points = shapely.from_wkb(batch.column(geometry).to_numpy(zero_copy_only=False))
+        columns = [
+            pa.array(shapely.get_x(points), from_pandas=True),  # NaN (no point): null
+            pa.array(shapely.get_y(points), from_pandas=True),
+        ]
+        columns += [batch.column(f.name) for f in kept]
+        return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+    return pa.RecordBatchReader.from_batches(schema, (batch_with_xy(b) for b in batches))
 
 
 def _read(path: Path) -> Iterator[bytes]:

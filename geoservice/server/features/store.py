@@ -102,6 +102,7 @@ class Layer:
         geojson_column: str | None = None,
         anchors: list[Any] | None = None,
         mean_vertices: float | None = None,
+        geometry_type: str | None = None,
     ):
         self.table = sql.Identifier(schema, table)
         self.fields = fields
@@ -112,6 +113,7 @@ class Layer:
         self.feature_count = feature_count
         self.geojson_column = geojson_column  # CRS84 GeoJSON precomputed at load, if any
         self.anchors = anchors or []  # key at positions 0, ANCHOR_STEP, 2*ANCHOR_STEP, ...
+        self.geometry_type = geometry_type  # as published: Point, MultiPolygon, ... Geometry
         # Big features come one row each: string_agg copies its growing text, and libpq keeps
         # each connection's buffer at the largest row it ever read. Small ones in one row: it
         # saves per-row costs.
@@ -132,6 +134,7 @@ class Layer:
             provider_def.get("geojson_column"),
             provider_def.get("page_anchors"),
             provider_def.get("mean_vertices"),
+            provider_def.get("geometry_type"),
         )
 
     # -- pieces ------------------------------------------------------------------
