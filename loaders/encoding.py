@@ -45,6 +45,7 @@ _LABELS = {
 
 # Below this many distinguishing bytes, the cp1253 / ISO-8859-7 verdict is a guess.
 _STRONG_EVIDENCE = 3
+SURE = 0.8  # a guess less sure than this says how to be sure (readers/base.py read_as)
 
 
 @dataclass
@@ -52,7 +53,7 @@ class EncodingGuess:
     encoding: str
     confidence: float  # 0..1
     reason: str  # one human sentence: the evidence
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # other facts (how sure: `confidence`)
 
 
 @dataclass
@@ -218,13 +219,6 @@ def _greek_verdict(counts: np.ndarray) -> EncodingGuess:
                 "Greek text without any byte that tells cp1253 from ISO-8859-7 "
                 "(no Ά-type capital or typographic punctuation); chose cp1253, the usual one"
             ),
-            [
-                Notice(
-                    "text encoding guessed as cp1253 without distinguishing evidence (it could "
-                    "be ISO-8859-7, which differs only on Ά and a few symbols); set "
-                    "source.encoding in the descriptor or add a .cpg file to be sure"
-                )
-            ],
         )
     winner, votes, against = (
         ("cp1253", cp_votes, iso_votes)
@@ -246,16 +240,7 @@ def _greek_verdict(counts: np.ndarray) -> EncodingGuess:
         winner=winner,
         against=against,
     )
-    warnings = []
-    if confidence < 0.8:
-        warnings.append(
-            Notice(
-                "text encoding {winner} chosen on weak evidence: {reason}",
-                winner=winner,
-                reason=reason,
-            )
-        )
-    return EncodingGuess(winner, confidence, reason, warnings)
+    return EncodingGuess(winner, confidence, reason)
 
 
 # A '?' that replaced a letter: one of a run of '?', or squeezed between two word characters.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from click.testing import CliRunner
 
 from geoservice.cli import main
+from geoservice.settings import PROJECT_ROOT
 
 
 @pytest.fixture
@@ -112,3 +115,53 @@ def test_allow_lossy_text_applies_to_a_descriptor_too(run, shared_data, tmp_path
     wrong = run("load", str(descriptor), "--crs", "EPSG:2100")
     assert wrong.exit_code != 0 and "--crs" in wrong.output
     run("remove", "cli-lossy-ferries")
+
+
+def _warnings(output: str) -> list[str]:
+    """The load's warnings, one string each (rich wraps long lines)."""
+    text = " ".join(output.split())
+    return [w.split(" published ")[0] for w in text.split("warning: ")[1:]]
+
+
+LICENCE = ("--licence", "CC-BY-4.0")  # a public layer states one
+
+
+@pytest.fixture
+def prefectures(tmp_path):
+    """The demo's shapefile (Greek text in cp1253, no .cpg, no byte that tells cp1253 from
+    ISO-8859-7), copied where a .cpg can be put beside it."""
+    folder = tmp_path / "nomoi"
+    shutil.copytree(PROJECT_ROOT / "data/demo/nomoi", folder)
+    return folder / "nomoi_okxe.shp"
+
+
+@pytest.mark.parametrize("how", ["--encoding", ".cpg", "descriptor"])
+def test_a_declared_encoding_is_a_fact_not_a_warning(run, prefectures, how):
+    if how == "descriptor":
+        descriptor = prefectures.with_name("nomoi.yml")
+        descriptor.write_text(
+            "id: cli-declared\ntitle: {el: Νομοί, en: Prefectures}\nlicence: CC-BY-4.0\n"
+            f"source: {{path: {prefectures.name}, encoding: cp1253}}\n",
+            encoding="utf-8",
+        )
+        loaded = run("load", str(descriptor))
+    else:
+        extra = ["--encoding", "cp1253"] if how == "--encoding" else []
+        if how == ".cpg":
+            prefectures.with_suffix(".cpg").write_text("1253", encoding="ascii")
+        loaded = run("load", str(prefectures), "--id", "cli-declared", *LICENCE, *extra)
+    assert loaded.exit_code == 0, loaded.output
+    assert not [w for w in _warnings(loaded.output) if "cp1253" in w], loaded.output
+    assert "text cp1253 (100% sure)" in " ".join(loaded.output.split())  # the one line
+    history = run("history", "cli-declared")
+    assert "read as" not in " ".join(history.output.split())
+    run("remove", "cli-declared", "--yes")
+
+
+def test_a_guessed_code_page_is_one_warning(run, prefectures):
+    loaded = run("load", str(prefectures), "--id", "cli-guessed", *LICENCE)
+    assert loaded.exit_code == 0, loaded.output
+    about = [w for w in _warnings(loaded.output) if "cp1253" in w]
+    assert len(about) == 1, about  # was two: "text read as cp1253" and "guessed as cp1253"
+    assert "ISO-8859-7" in about[0] and "--encoding" in about[0] and ".cpg" in about[0]
+    run("remove", "cli-guessed", "--yes")

@@ -7,6 +7,7 @@ import pytest
 
 from geoservice.errors import EncodingError
 from loaders.encoding import canonical, check_lossy_text, detect_encoding
+from loaders.readers.base import read_as
 
 GREEK = "Άγιος Αθανάσιος Άνω Πόλη Έδεσσα Ωραιόκαστρο"
 
@@ -48,13 +49,24 @@ def test_one_distinguishing_byte_is_weak_evidence() -> None:
     guess = detect_encoding("Άρτα ΚΑΤΕΡΙΝΗ".encode("iso-8859-7"))
     assert guess.encoding == "iso-8859-7"
     assert 0.5 < guess.confidence < 0.8
-    assert guess.warnings and "weak evidence" in guess.warnings[0]
+    warning = read_as("a.shp", guess)  # the one warning: what was chosen, why, how to be sure
+    assert warning.startswith("a.shp: text read as iso-8859-7, a guess: 1 byte(s)")
+    assert "--encoding" in warning and "το κείμενο διαβάστηκε ως iso-8859-7" in warning.el
+    assert not guess.warnings  # no second warning saying the same
 
 
-def test_no_evidence_defaults_to_cp1253_with_warning() -> None:
+def test_no_evidence_defaults_to_cp1253_with_one_warning() -> None:
     guess = detect_encoding("Ν. ΠΙΕΡΙΑΣ ΚΑΤΕΡΙΝΗ".encode("cp1253"))
     assert (guess.encoding, guess.confidence) == ("cp1253", 0.4)
-    assert "cp1253 without distinguishing evidence" in guess.warnings[0]
+    assert not guess.warnings  # was a second one: "text encoding guessed as cp1253 ..."
+    warning = read_as("a.shp", guess)
+    assert "without any byte that tells cp1253 from ISO-8859-7" in warning
+    assert "source.encoding" in warning and ".cpg" in warning
+
+
+def test_a_sure_reading_says_no_more() -> None:
+    warning = read_as("a.csv", detect_encoding(GREEK.encode("cp1253")))
+    assert warning.startswith("a.csv: text read as cp1253: ") and "to be sure" not in warning
 
 
 def test_latin_accents_are_not_greek() -> None:

@@ -53,6 +53,16 @@ class RawLayer:
 
 
 def read_as(name: str, guess: enc.EncodingGuess) -> Notice:
+    """How the text was read, in one warning (only for a guess: a declared encoding is a fact,
+    not news); a weak guess says how to be sure."""
+    if guess.confidence < enc.SURE:
+        return Notice(
+            "{name}: text read as {encoding}, a guess: {reason}; to be sure, set "
+            "source.encoding (--encoding on the command line) or add a .cpg file",
+            name=name,
+            encoding=guess.encoding,
+            reason=guess.reason,
+        )
     return Notice(
         "{name}: text read as {encoding}: {reason}",
         name=name,

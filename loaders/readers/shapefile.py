@@ -54,7 +54,8 @@ def shapefile_layer(
     raw = read_gdal(dataset, display, source, files, encoding=guess)
     _check_shapes_read(raw.frame, int((types == 0).sum()) + empty, display)
     raw.warnings.extend(enc.truncation_warnings(dbf))
-    raw.warnings.insert(0, read_as(display, guess))
+    if guess.confidence < 1.0:  # declared (--encoding, a .cpg) or certain: no warning
+        raw.warnings.insert(0, read_as(display, guess))
     return raw
 
 
