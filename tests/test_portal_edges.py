@@ -6,9 +6,25 @@ the data's values that keeps each caller's access rules."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlparse
+
+import lxml.html
+import psycopg
 import pytest
 import test_portal as shared
 from test_portal import assert_accessible, expect
+
+from geoservice.server import api_keys
+from geoservice.server.app import create_app
+from geoservice.store import db
+from geoservice.store.records import Entry
+from loaders import catalogue as index
+from loaders.descriptor import parse_descriptor
+from loaders.pipeline import load
+from loaders.writer import remove_collection
 
 # The browser, the 200-record catalogue and a fresh page: tests/test_portal.py's fixtures.
 browser, catalogue_of_200, portal = shared.browser, shared.catalogue_of_200, shared.portal
@@ -68,3 +84,204 @@ def test_map_popups_show_the_tables_labels(portal, lang, labels, names):
     assert shown == [h for h in headings if h in shown]  # in the table's order
     assert not set(names) & set(shown)
     assert_accessible(portal, f"popup-{lang}", screenshot=False)
+
+
+# -- over HTTP (the app in-process): facets, plural forms, sorting, searching the data ----------
+
+PLAZA = "xylophoneplaza"  # only this module's records have it
+SPELLINGS = ["Δημοτικά Πάρκα", "Δημοτικά Πάρκα", "ΔΗΜΟΤΙΚΑ ΠΑΡΚΑ"]
+
+
+@pytest.fixture(scope="module")
+def plazas(settings, demo_collections) -> Iterator[list[str]]:
+    """Three records that spell one keyword two ways; the first alone has PLAZA + "1"."""
+    ids = [f"edges-plaza-{n}" for n in range(len(SPELLINGS))]
+    with psycopg.connect(settings.dsn) as conn:
+        for n, (record_id, spelling) in enumerate(zip(ids, SPELLINGS, strict=True)):
+            index.publish(
+                conn,
+                Entry(
+                    id=record_id,
+                    kind="dataset",
+                    title={"el": f"Πλατεία {PLAZA}{n + 1} {n}", "en": f"Square {PLAZA}{n + 1}"},
+                    description={"el": f"Εγγραφή {PLAZA}.", "en": f"A record {PLAZA}."},
+                    keywords={"el": [spelling], "en": ["city squares"]},
+                    licence="CC-BY-4.0",
+                    updated=(datetime.now(UTC) - timedelta(days=10 * n)).isoformat(),
+                    feature_count=[5, 50, 20][n],
+                ),
+            )
+        conn.execute("SELECT nextval('geoservice.catalogue_version')")
+    yield ids
+    with psycopg.connect(settings.dsn) as conn:
+        for record_id in ids:
+            index.remove(conn, record_id)
+        conn.execute("SELECT nextval('geoservice.catalogue_version')")
+
+
+@pytest.fixture
+def client(settings, plazas):
+    """A client of its own (the portal remembers ?lang= in a cookie)."""
+    return create_app(settings, refresh_seconds=0).test_client()
+
+
+def page(client, path: str, **headers: str) -> lxml.html.HtmlElement:
+    response = client.get(path, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return lxml.html.fromstring(response.get_data(as_text=True))
+
+
+def facet(doc, name: str) -> dict[str, str]:
+    """{shown value: its count} of a facet of the home page."""
+    items = doc.xpath(f'//ul[@data-facet="{name}"]/li')
+    return {li.xpath("string(a)").strip(): li.xpath("string(span)").strip() for li in items}
+
+
+def test_keyword_facets_keep_their_accents_and_capitals(client, plazas):
+    doc = page(client, f"/portal/?q={PLAZA}")
+    keywords = facet(doc, "keyword")
+    assert keywords.get("Δημοτικά Πάρκα") == "(3)", keywords  # the most common spelling
+    assert not {"δημοτικα παρκα", "ΔΗΜΟΤΙΚΑ ΠΑΡΚΑ"} & set(keywords)
+    # the demo layer's own keyword, not "νομοι"
+    assert "νομοί" in facet(page(client, "/portal/?q=νομοί"), "keyword")
+    link = doc.xpath('//ul[@data-facet="keyword"]/li/a[normalize-space()="Δημοτικά Πάρκα"]')[0]
+    chosen = page(client, "/portal/" + link.get("href"))
+    assert len(chosen.xpath('//li[contains(@class, "result")]')) == 3
+    assert chosen.xpath('//ul[@data-facet="keyword"]/li/a[@aria-current="true"]/text()') == [
+        "Δημοτικά Πάρκα"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "one", "many"),
+    [("el", "1 σύνολο δεδομένων", "3 σύνολα δεδομένων"), ("en", "1 dataset", "3 datasets")],
+)
+def test_counts_use_plural_forms(client, plazas, lang, one, many):
+    count = '//*[@id="result-count"]'
+    single = page(client, f"/portal/?q={PLAZA}1&lang={lang}").xpath(f"string({count})")
+    assert single.strip() == f"· {one}"
+    assert page(client, f"/portal/?q={PLAZA}&lang={lang}").xpath(f"string({count})").strip() == (
+        f"· {many}"
+    )
+
+
+def result_ids(doc) -> list[str]:
+    return doc.xpath('//li[contains(@class, "result")]/@data-id')
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [("features", [1, 2, 0]), ("newest", [0, 1, 2]), ("oldest", [2, 1, 0]), ("", None)],
+)
+def test_results_can_be_sorted_without_javascript(client, plazas, sort, order):
+    doc = page(client, f"/portal/?q={PLAZA}&sort={sort}")
+    if order is not None:
+        assert result_ids(doc) == [plazas[n] for n in order]
+    form = doc.get_element_by_id("sort-form")  # a plain GET form: no script needed
+    assert form.get("method") == "get"
+    assert form.xpath(".//input[@type='hidden']/@name") == ["q"]  # the search it sorts
+    assert form.xpath(".//input[@name='q']/@value") == [PLAZA]
+    select = doc.get_element_by_id("sort")
+    assert doc.xpath('//label[@for="sort"]/text()') == ["Ταξινόμηση κατά"]
+    assert select.xpath("option[@selected]/@value") == [sort]
+    # the other links and forms keep the order: pages, facets, the search form
+    assert doc.xpath('//form[@id="search-form"]//input[@name="sort"]/@value') == (
+        [sort] if sort else []
+    )
+    if sort:
+        link = doc.xpath('//ul[@data-facet="keyword"]/li/a/@href')[0]
+        assert f"sort={sort}" in link
+
+
+def test_an_unknown_sort_is_a_400_naming_it(client, plazas):
+    response = client.get(f"/portal/?q={PLAZA}&sort=cheapest")
+    assert response.status_code == 400
+    doc = lxml.html.fromstring(response.get_data(as_text=True))
+    alert = doc.xpath('string(//*[@role="alert"])')
+    assert alert.startswith("sort: 'cheapest' is not one of")
+
+
+def test_sorting_in_the_browser_without_javascript(browser, live_server, plazas):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto(f"{live_server}/portal/?q={PLAZA}&lang=en")
+        tab.get_by_label("Sort by").select_option("features")
+        tab.get_by_role("button", name="Sort", exact=True).click()
+        tab.wait_for_url("**sort=features**")
+        assert parse_qs(urlparse(tab.url).query)["q"] == [PLAZA]
+        ids = tab.locator("li.result").evaluate_all("items => items.map(i => i.dataset.id)")
+        assert ids == [plazas[1], plazas[2], plazas[0]]
+    finally:
+        context.close()
+
+
+def test_sort_control_is_accessible(portal, plazas):
+    portal.goto(portal.base + f"/portal/?q={PLAZA}&sort=newest")
+    assert_accessible(portal, "sorted", screenshot=False)
+    portal.goto(portal.base + f"/portal/?q={PLAZA}&sort=newest&lang=en")
+    assert portal.get_by_label("Sort by").input_value() == "newest"
+    assert_accessible(portal, "sorted-english", screenshot=False)
+
+
+# -- searching inside the data: the catalogue's value search, with the caller's rights --------
+
+HIDDEN_VALUE = "Ψαροπούλας"  # a street only the internal layer's features name
+
+
+@pytest.fixture(scope="module")
+def internal_values(settings, demo_collections, tmp_path_factory) -> Iterator[str]:
+    """An internal layer whose features name HIDDEN_VALUE, and a staff key; removed after."""
+    folder = tmp_path_factory.mktemp("values")
+    source = folder / "streets.geojson"
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"id": n, "street": street},
+            "geometry": {"type": "Point", "coordinates": [22.94 + n / 100, 40.63]},
+        }
+        for n, street in enumerate([f"Οδός {HIDDEN_VALUE}", "Οδός Τσιμισκή"])
+    ]
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    descriptor = {
+        "id": VALUES_LAYER,
+        "title": {"el": "Εσωτερικές οδοί", "en": "Internal streets"},
+        "source": {"path": str(source)},
+        "identifier": "id",
+        "licence": "CC-BY-4.0",
+        "access": "internal",
+    }
+    load(settings, parse_descriptor(descriptor))
+    with db.connect(settings, autocommit=True) as conn:
+        key = api_keys.create(conn, "test-portal-values", ["staff"], [])
+    yield key
+    with db.connect(settings, autocommit=True) as conn:
+        api_keys.delete(conn, "test-portal-values")
+        remove_collection(conn, VALUES_LAYER)
+
+
+VALUES_LAYER = "edges-internal-streets"
+
+
+@pytest.mark.parametrize("typed", [HIDDEN_VALUE, "ψαροπουλας"])
+def test_a_value_in_the_data_is_found_only_by_who_may_see_it(client, internal_values, typed):
+    staff = {"Authorization": f"Bearer {internal_values}"}
+    anonymous, staff_page = (
+        page(client, f"/portal/?value={typed}"),
+        page(client, f"/portal/?value={typed}", **staff),
+    )
+    assert result_ids(staff_page) == [VALUES_LAYER]
+    assert staff_page.xpath('string(//*[@id="result-count"])').strip() == "· 1 σύνολο δεδομένων"
+    assert result_ids(anonymous) == []
+    assert anonymous.xpath('string(//*[@id="result-count"])').strip() == "· 0 σύνολα δεδομένων"
+    assert VALUES_LAYER not in lxml.html.tostring(anonymous, encoding=str)
+    # the value is kept in its field, and a public layer's value is found by anyone
+    assert staff_page.get_element_by_id("value").get("value") == typed
+    assert "municipalities" in result_ids(page(client, "/portal/?value=Καλαμαριάς"))
+
+
+def test_the_value_field_is_accessible(portal, internal_values):
+    portal.goto(portal.base + "/portal/?value=Καλαμαριάς")
+    assert portal.get_by_label("Μια τιμή μέσα στα δεδομένα").input_value() == "Καλαμαριάς"
+    assert "municipalities" in shared.result_ids(portal)
+    assert_accessible(portal, "value-search", screenshot=False)

@@ -11,7 +11,7 @@ from flask import current_app, g
 from psycopg import sql
 from pygeofilter import ast
 
-from geoservice.errors import NotFound
+from geoservice.errors import BadRequest, NotFound
 from geoservice.server.access import ANONYMOUS
 from geoservice.server.records import api as records_api
 from geoservice.server.records import search as catalogue_search
@@ -28,12 +28,31 @@ FACET_PARAMS = {
 }
 
 
-def search_params(form: dict[str, str], bbox: str | None) -> dict[str, str]:
+# The result orders the home page offers (its `sort`) -> the Records API's sortby; "" is by
+# relevance to the search words (the API's order when q is given and sortby is not), else by
+# title. "title" sorts by the title in the page's language.
+SORTS = {
+    "": None,
+    "title": "title",
+    "newest": "-updated",
+    "oldest": "updated",
+    "features": "-featureCount",
+}
+
+
+def search_params(form: dict[str, str], bbox: str | None, lang: str = "el") -> dict[str, str]:
     """The Records API parameters for the home page's form (parsed by records_api.parse, so
     the portal accepts and refuses exactly what the API does)."""
     params = {"facets": "true", "limit": str(PAGE), "offset": form.get("offset", "0")}
     if form.get("q", "").strip():
         params["q"] = form["q"].strip()
+    if form.get("value", "").strip():
+        params["value"] = form["value"].strip()  # a value in the data (the fields' values)
+    sort = form.get("sort", "")
+    if sort not in SORTS:
+        raise BadRequest(f"sort: '{sort}' is not one of {', '.join(s for s in SORTS if s)}")
+    if SORTS[sort]:
+        params["sortby"] = SORTS[sort] + ("_en" if sort == "title" and lang == "en" else "")
     if bbox:
         params["bbox"] = bbox
     for name, param in FACET_PARAMS.items():

@@ -138,7 +138,7 @@ def home() -> Response:
     parsed = result = None
     spellings: dict[str, str] = {}
     try:
-        params = catalogue.search_params(form, bbox)
+        params = catalogue.search_params(form, bbox, i18n.language())
         with _connection() as conn:
             parsed, result = catalogue.search(conn, params, snapshot.version)
             spellings = catalogue.keyword_spellings(conn, snapshot.version)
@@ -159,6 +159,7 @@ def home() -> Response:
         page_size=catalogue.PAGE,
         freshness_days=catalogue.FRESHNESS_DAYS,
         facet_names=catalogue.FACET_PARAMS,
+        sorts=catalogue.SORTS,
         spellings=spellings,
         link=lambda **changes: _link(form, **changes),
         outline=display.outline_path(outline(snapshot)),
