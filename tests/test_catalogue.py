@@ -235,3 +235,63 @@ def test_a_record_links_its_collection_and_its_page(client):
     assert by_rel["self"]["type"] == "application/geo+json"
     assert by_rel["alternate"]["type"] == "text/html"
     assert all(by_rel[rel]["title"] for rel in ("self", "alternate", "collection"))  # pages
+
+
+def _capacity_entries(others: int, matching: int) -> list:
+    """Records whose field 'Χωρητικότητα' comes only at the end of the title order, as in the
+    catalogue benchmark (schools "Σ…" and car parks "Χ…" behind 7,583 other records)."""
+    from geoservice.store.records import Entry, FieldEntry
+
+    def entry(i: int, title: str, label: str) -> Entry:
+        return Entry(
+            id=f"order-probe-{i:04d}",
+            kind="dataset",
+            title={"el": f"{title} {i:04d}", "en": f"Probe {i:04d}"},
+            description={"el": "Δοκιμή", "en": "Probe"},
+            keywords={"el": [], "en": []},
+            licence=None,
+            fields=[FieldEntry("f", "F", "integer", {"el": label, "en": label})],
+        )
+
+    return [entry(i, "Αλσύλλια", "Είδος") for i in range(others)] + [
+        entry(others + i, "Ωδεία", "Χωρητικότητα") for i in range(matching)
+    ]
+
+
+def test_a_field_search_reads_only_its_page_after_the_first_request(settings):
+    """field=χωρητικοτητα in title order: the first request reads the order's index past every
+    record before the matches (the planner takes them to be spread evenly); every later
+    request for a page in the first 200 reads only that page's rows, with the same answers."""
+    from dataclasses import replace
+
+    from geoservice.server.memo import Memo
+    from geoservice.server.records import search as catalogue_search
+    from loaders.catalogue import publish
+
+    entries = _capacity_entries(1500, 150)
+    expected = [e.id for e in entries[1500:]]  # "Ωδεία 1500" … "Ωδεία 1649": title order
+    with db.connect(settings) as conn:  # one transaction, rolled back: no other test sees them
+        for entry in entries:
+            publish(conn, entry)
+        conn.execute("ANALYZE geoservice.records")
+
+        def fetched() -> int:  # rows of geoservice.records this transaction has read
+            return conn.execute(
+                "SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) "
+                "FROM pg_stat_xact_user_tables WHERE relid = 'geoservice.records'::regclass"
+            ).fetchone()[0]
+
+        memo = Memo(catalogue_search.AGGREGATES_KEPT)
+        search = catalogue_search.Search(field_name="χωρητικοτητα")
+        for offset in (0, 10, 140, 190):
+            page = replace(search, offset=offset)
+            first = catalogue_search.find(conn, page, 1, memo)
+            before = fetched()
+            again = catalogue_search.find(conn, page, 1, memo)
+            read = fetched() - before
+            plain = catalogue_search.find(conn, page)  # no memo: what it always answered
+            for result in (first, again, plain):
+                assert [r[0] for r in result.rows] == expected[offset : offset + 10]
+                assert result.matched == 150
+            assert read <= 10, f"page at {offset} read {read} rows"
+        conn.rollback()

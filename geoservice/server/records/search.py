@@ -192,22 +192,28 @@ def find(
     xmin, new whenever the record is written), so that a caller that keeps what it made of an
     entry (records_api keeps each record's JSON) reads only the entries it does not have.
 
-    A search ordered by relevance ranks every match (ts_rank_cd over all candidates) to find
-    any page. Like the count, that order depends only on the filter and the catalogue's
-    content: with `version` and `memo` given, the first RANKED ids are remembered per filter
-    and rights, and a page within them only re-reads its own rows (still through the whole
-    filter, the viewer's rule included, so a record that stopped matching or became hidden is
-    left out)."""
+    Finding a page costs more than reading it: a search ordered by relevance ranks every match
+    (ts_rank_cd over all candidates), and one in title (or sortby) order reads the order's
+    index until it has passed `offset + limit` matches, which for a filter whose matches
+    gather at the end of that order (field=χωρητικοτητα: schools and car parks, "Σ…", "Χ…")
+    is most of the catalogue; the planner, which takes matches to be spread evenly over the
+    order, cannot tell. Like the count, an order depends only on the filter and the
+    catalogue's content: with `version` and `memo` given, the first RANKED ids in each order
+    are remembered per filter and rights, and a page within them only re-reads its own rows
+    (still through the whole filter, the viewer's rule included, so a record that stopped
+    matching or became hidden is left out)."""
     clause = _clause(conn, search)
     key = _key(conn, search, clause, version, memo)
     columns = sql.SQL("r.id, r.xmin::text AS row_version")
     with conn.cursor(row_factory=dict_row) as cur:
-        if key is not None and _ranked(search) and search.offset + search.limit <= RANKED:
+        if key is not None and search.offset + search.limit <= RANKED:
             first = replace(search, limit=RANKED, offset=0)
+            # The relevance order follows from the filter (its q); any other from sortby.
+            order = "ranked" if _ranked(search) else "order " + _order(search).as_string(conn)
             ranked = _remembered(
                 memo,
                 key,
-                "ranked",
+                order,
                 lambda: [r["id"] for r in cur.execute(_page(first, clause, sql.SQL("r.id")))],
             )
             ids = ranked[search.offset : search.offset + search.limit]
@@ -327,7 +333,7 @@ def _visible(viewer: Viewer) -> sql.Composable:
 
 
 AGGREGATES_KEPT = 1_000  # the size of a server's aggregates memo (state.ServerState)
-RANKED = 200  # ids of a relevance-ordered search remembered per filter: 20 pages of 10
+RANKED = 200  # ids of a search remembered per filter and order: 20 pages of 10
 
 
 def _remembered(memo: Memo | None, key: tuple | None, kind: str, compute: Any) -> Any:
