@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from geoservice.i18n import translate
+from geoservice.i18n import LANGUAGES, translate
 
 
 class Notice(str):
@@ -63,6 +63,15 @@ def greek(text: str) -> str:
 def joined(parts: Iterable[str], separator: str) -> Notice:
     """Notices joined by a separator, itself a message ("; " is "· " in Greek, say)."""
     return _Joined(list(parts), separator)
+
+
+def stored_error(err: BaseException) -> dict[str, str] | None:
+    """For the load history: the first line of an error made from a Notice in each language
+    ({"en", "el"}: the portal shows its reader's), None for any other error."""
+    message = err.args[0] if len(err.args) == 1 else None
+    if not isinstance(message, Notice):
+        return None
+    return {lang: (message.text(lang).strip().splitlines() or [""])[0] for lang in LANGUAGES}
 
 
 def stored(notices: Iterable[str]) -> list[str | dict[str, str]]:

@@ -183,7 +183,12 @@ def _fail(
             conn.rollback()
         writer.drop_leftover_staging_table(conn, table)
         registry.finish_load(
-            conn, load_id, "failed", error=_first_line(err), seconds=time.monotonic() - started
+            conn,
+            load_id,
+            "failed",
+            error=_first_line(err),
+            error_texts=notices.stored_error(err),  # the portal shows its reader's language
+            seconds=time.monotonic() - started,
         )
     except psycopg.Error:
         pass  # the database itself is failing: the original error is the one to report

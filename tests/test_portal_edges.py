@@ -17,6 +17,7 @@ import pytest
 import test_portal as shared
 from test_portal import assert_accessible, expect
 
+from geoservice.errors import SourceError
 from geoservice.server import api_keys
 from geoservice.server.app import create_app
 from geoservice.store import db
@@ -285,3 +286,55 @@ def test_the_value_field_is_accessible(portal, internal_values):
     assert portal.get_by_label("Μια τιμή μέσα στα δεδομένα").input_value() == "Καλαμαριάς"
     assert "municipalities" in shared.result_ids(portal)
     assert_accessible(portal, "value-search", screenshot=False)
+
+
+# -- a failed load's error in the page's language ----------------------------------------------
+
+FAILING_LAYER = "edges-failed-reload"
+
+
+@pytest.fixture(scope="module")
+def failed_reload(settings, demo_collections, tmp_path_factory) -> Iterator[str]:
+    """A public layer whose reload failed: its source file had gone. Removed afterwards."""
+    folder = tmp_path_factory.mktemp("failing")
+    source = folder / "points.geojson"
+    point = {"type": "Feature", "properties": {"id": 1}, "geometry": None}
+    point["geometry"] = {"type": "Point", "coordinates": [22.94, 40.63]}
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": [point]}))
+    descriptor = {
+        "id": FAILING_LAYER,
+        "title": {"el": "Σημεία που δεν ξαναφορτώθηκαν", "en": "Points not reloaded"},
+        "source": {"path": str(source)},
+        "identifier": "id",
+        "licence": "CC-BY-4.0",
+    }
+    load(settings, parse_descriptor(descriptor))
+    gone = folder / "gone.geojson"
+    with pytest.raises(SourceError, match="source file not found"):
+        load(settings, parse_descriptor({**descriptor, "source": {"path": str(gone)}}))
+    yield str(gone)
+    with db.connect(settings, autocommit=True) as conn:
+        remove_collection(conn, FAILING_LAYER)
+
+
+@pytest.mark.parametrize(
+    ("lang", "wanted", "unwanted"),
+    [
+        ("el", "απέτυχε: το αρχείο πηγής δεν βρέθηκε: {path}", "source file not found"),
+        ("en", "failed: source file not found: {path}", "δεν βρέθηκε"),
+    ],
+)
+def test_a_load_error_reads_in_the_pages_language(client, failed_reload, lang, wanted, unwanted):
+    wanted = wanted.format(path=failed_reload)
+    dashboard = page(client, f"/portal/dashboard?lang={lang}")
+    row = dashboard.xpath(
+        f'//table[@id="recent-loads"]//tr[.//a[contains(@href, "/{FAILING_LAYER}")]]'
+    )[0]
+    status = row.xpath("string(td[3])")
+    assert wanted in status and unwanted not in status
+    history = page(client, f"/portal/datasets/{FAILING_LAYER}?lang={lang}")
+    statuses = [
+        td.text_content() for td in history.xpath('//table[contains(@class, "history")]//tr/td[2]')
+    ]
+    assert any(wanted in s for s in statuses), statuses
+    assert not any(unwanted in s for s in statuses)

@@ -121,13 +121,15 @@ def finish_load(conn: psycopg.Connection, load_id: int, status: str, **facts: An
         "encoding",
         "warnings",
         "error",
+        "error_texts",
         "seconds",
     }
     unknown = set(facts) - allowed
     if unknown:
         raise ValueError(f"unknown load facts: {sorted(unknown)}")
-    if "warnings" in facts:
-        facts["warnings"] = Jsonb(facts["warnings"])
+    for name in ("warnings", "error_texts"):
+        if name in facts:
+            facts[name] = Jsonb(facts[name])
     sets = ", ".join(f"{k} = %({k})s" for k in facts)
     conn.execute(
         f"UPDATE geoservice.loads SET status = %(status)s, finished_at = now()"

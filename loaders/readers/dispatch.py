@@ -12,6 +12,7 @@ import pyogrio
 from geoservice.errors import EncodingError, GeoserviceError, SourceError
 from loaders import encoding as enc
 from loaders.descriptor import Descriptor, Source
+from loaders.notices import Notice
 from loaders.readers.archives import read_zip
 from loaders.readers.base import FORMAT_BY_SUFFIX, RASTER_SUFFIXES, RawLayer, first_line
 from loaders.readers.delimited import read_delimited
@@ -47,7 +48,7 @@ _EXPECTED_SIGNATURE = {"zip": "a zip archive", "kmz": "a zip archive",
 def read_source(descriptor: Descriptor) -> RawLayer:
     path = descriptor.source_path
     if not path.exists():
-        raise SourceError(f"source file not found: {path}")
+        raise SourceError(Notice("source file not found: {path}", path=str(path)))
     kind = _format_of(path, descriptor.source)
     _check_signature(path, kind)
     reader = _READERS[kind]
@@ -56,7 +57,9 @@ def read_source(descriptor: Descriptor) -> RawLayer:
     except GeoserviceError:
         raise
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as err:
-        raise SourceError(f"cannot read {path.name}: {first_line(err)}") from None
+        raise SourceError(
+            Notice("cannot read {name}: {reason}", name=path.name, reason=first_line(err))
+        ) from None
     except UnicodeDecodeError as err:
         raise EncodingError(
             f"{path.name}: the text does not decode as {err.encoding} ({err.reason}); set "
@@ -78,7 +81,9 @@ def _check_signature(path: Path, kind: str) -> None:
     with open(path, "rb") as handle:
         head = handle.read(16)
     if not head:
-        raise SourceError(f"{path.name} is empty (0 bytes): an interrupted copy or download?")
+        raise SourceError(
+            Notice("{name} is empty (0 bytes): an interrupted copy or download?", name=path.name)
+        )
     what = next((name for sig, name in _SIGNATURES.items() if head.startswith(sig)), None)
     if what is not None and what != _EXPECTED_SIGNATURE.get(kind):
         raise SourceError(f"{path.name} is {what}, not a {kind} file (wrong file extension?)")

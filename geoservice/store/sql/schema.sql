@@ -54,6 +54,9 @@ CREATE TABLE IF NOT EXISTS geoservice.loads (
     seconds         double precision
 );
 CREATE INDEX IF NOT EXISTS loads_collection_idx ON geoservice.loads (collection_id, started_at DESC);
+-- A failed load's error in each language ({"en", "el"}) when the loader wrote it so (a Notice,
+-- loaders/notices.py); `error` keeps the English.
+ALTER TABLE geoservice.loads ADD COLUMN IF NOT EXISTS error_texts jsonb;
 
 -- API keys for municipal staff and partners (geoservice keys create|list|revoke). Only a
 -- SHA-256 of each key is kept: keys are 256-bit random, so a slow password hash adds nothing.
