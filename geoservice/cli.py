@@ -22,6 +22,7 @@ from geoservice.settings import Settings
 if TYPE_CHECKING:  # imported where used: `geoservice --help` stays fast
     from geoservice.store.records import Entry
     from geoservice.store.registry import CollectionRecord
+    from loaders.pipeline import LoadReport
 
 console = Console(stderr=True)
 out = Console()
@@ -130,6 +131,17 @@ def _require_embedded(settings: Settings) -> None:
     default=None,
     help="Publish text damaged upstream (e.g. letters already '?') with a warning.",
 )
+@click.option(
+    "--accept-changes",
+    is_flag=True,
+    help="Publish a reload that removes, renames or retypes fields or loses many features "
+    "(it stops otherwise, showing what would change).",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check everything and show what would change, without publishing anything.",
+)
 @click.pass_obj
 def load(
     settings: Settings,
@@ -143,6 +155,8 @@ def load(
     y_field: str | None,
     wkt_field: str | None,
     allow_lossy_text: bool | None,
+    accept_changes: bool,
+    dry_run: bool,
 ) -> None:
     """Load a layer and publish it.
 
@@ -201,9 +215,16 @@ def load(
         )
     database.ensure_database(settings)
     with _ProgressSteps(descriptor.id) as steps:
-        report = run_load(settings, descriptor, steps)
+        report = run_load(
+            settings, descriptor, steps, accept_changes=accept_changes, dry_run=dry_run
+        )
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
+    if dry_run:
+        _dry_run_result(report)
+        return
+    if report.changes and not report.changes.new:
+        out.print(f"changes: {report.changes.summary()}", soft_wrap=True)
     encoding_note = (
         f", text {report.encoding} ({report.encoding_confidence:.0%} sure)"
         if report.encoding and report.encoding_confidence is not None
@@ -214,6 +235,21 @@ def load(
         f"({report.geometry_type}, from {report.source_crs}{encoding_note}) "
         f"in {report.seconds:.1f} s; access: {_access(descriptor.model_dump())}"
     )
+
+
+def _dry_run_result(report: LoadReport) -> None:
+    """What a dry run found; exit code 1 when the load would stop."""
+    out.print(
+        f"dry run of [bold]{report.collection_id}[/bold], nothing published: "
+        f"{report.changes.summary() if report.changes else ''}",
+        soft_wrap=True,
+    )
+    if report.stopping:
+        raise click.ClickException(
+            f"a load would stop ({', '.join(report.stopping)} changed): load with "
+            "--accept-changes, or allow them in the descriptor (accept_changes)"
+        )
+    out.print("a load would publish it")
 
 
 def _access(descriptor: dict) -> str:
@@ -320,49 +356,118 @@ def _list_layers(records: list[CollectionRecord]) -> None:
 
 
 @main.command()
-@click.argument("collection_id")
+@click.argument("collection_id", required=False)
+@click.option("--limit", type=click.IntRange(1), default=30, show_default=True, help="Rows.")
 @click.pass_obj
-def history(settings: Settings, collection_id: str) -> None:
-    """Show the recent loads of a collection (successful and failed)."""
+def history(settings: Settings, collection_id: str | None, limit: int) -> None:
+    """Show the recent loads (successful and failed), removals and undos: of one
+    collection, or of every one without COLLECTION_ID."""
     from geoservice.store import db as database
     from geoservice.store import registry
 
     database.ensure_database(settings)
     with database.connect(settings) as conn:
-        rows = registry.load_history(conn, collection_id)
+        rows = registry.history(conn, collection_id, limit)
     if not rows:
-        raise click.ClickException(f"no loads recorded for '{collection_id}'")
-    table = Table("started", "status", "features", "seconds", "warnings / error")
+        if collection_id:
+            raise click.ClickException(f"no loads recorded for '{collection_id}'")
+        out.print("nothing loaded yet")
+        return
+    columns = ("when", "status", "features", "seconds", "warnings / error")
+    table = Table(*(columns if collection_id else ("layer", *columns)))
+    lines = []
     for r in rows:
         # A warning is stored as text, or as {"en", "el"} (loaders.notices): English here.
         warnings = [w if isinstance(w, str) else w.get("en", str(w)) for w in r["warnings"] or []]
-        note = r["error"] or "; ".join(warnings)
-        table.add_row(
-            r["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
+        note = r["note"] or "; ".join(warnings)
+        cells = (
+            r["at"].strftime("%Y-%m-%d %H:%M:%S"),
             r["status"],
-            str(r["feature_count"] or ""),
-            f"{r['seconds'] or 0:.1f}",
+            "" if r["feature_count"] is None else str(r["feature_count"]),
+            "" if r["seconds"] is None else f"{r['seconds']:.1f}",
             note[:200],
         )
+        lines.append(cells if collection_id else (r["collection_id"], *cells))
+    if not out.is_terminal:  # scripts get whole values, tab-separated
+        for line in lines:
+            click.echo("\t".join(line))
+        return
+    for line in lines:
+        table.add_row(*line)
     out.print(table)
 
 
 @main.command()
 @click.argument("collection_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
 @click.pass_obj
-def remove(settings: Settings, collection_id: str) -> None:
-    """Unpublish a collection and drop its table (or remove a catalogued resource's record)."""
+def remove(settings: Settings, collection_id: str, yes: bool) -> None:
+    """Unpublish a collection (or remove a catalogued resource's record).
+
+    Asks for confirmation on a terminal; elsewhere (a script) it refuses unless --yes. The
+    layer's last version is kept GEOSERVICE_KEEP_DAYS days: `geoservice undo ID` publishes
+    it again.
+    """
     from geoservice.store import db as database
+    from geoservice.store import registry
     from loaders import resources
-    from loaders.writer import remove_collection
+    from loaders.writer import purge_kept, remove_collection
 
     database.ensure_database(settings)
     with database.connect(settings, autocommit=True) as conn:
-        if resources.is_resource(conn, collection_id):
+        resource = resources.is_resource(conn, collection_id)
+        if not resource:
+            registry.get_collection(conn, collection_id)  # NotFound: nothing to confirm
+        if not yes:
+            _confirm_removal(settings, collection_id, resource)
+        if resource:
             resources.remove(conn, collection_id)
         else:
-            remove_collection(conn, collection_id)
-    out.print(f"removed {collection_id}")
+            purge_kept(conn, settings.keep_days)
+            remove_collection(conn, collection_id, keep=settings.keep_days > 0)
+    days = f"{settings.keep_days:g} days"
+    kept = (
+        f"; `geoservice undo {collection_id}` publishes it again within {days}"
+        if not resource and settings.keep_days > 0
+        else ""
+    )
+    out.print(f"removed {collection_id}{kept}", soft_wrap=True)
+
+
+def _confirm_removal(settings: Settings, collection_id: str, resource: bool) -> None:
+    if not sys.stdin.isatty():
+        raise click.ClickException(
+            f"remove {collection_id}: no terminal to confirm on; "
+            f"add --yes to remove it from a script"
+        )
+    what = "the catalogue record" if resource else "the layer"
+    undo = (
+        f" (`geoservice undo {collection_id}` brings it back within {settings.keep_days:g} days)"
+        if not resource and settings.keep_days > 0
+        else " (it cannot be undone)"
+    )
+    click.confirm(f"Remove {what} {collection_id}{undo}?", abort=True, err=True)
+
+
+@main.command()
+@click.argument("collection_id")
+@click.pass_obj
+def undo(settings: Settings, collection_id: str) -> None:
+    """Publish the last version of a replaced or removed layer again (kept
+    GEOSERVICE_KEEP_DAYS days). What it replaces is kept in turn: undo again to return."""
+    from geoservice.store import db as database
+    from loaders.writer import purge_kept
+    from loaders.writer import undo as undo_layer
+
+    database.ensure_database(settings)
+    with database.connect(settings, autocommit=True) as conn:
+        purge_kept(conn, settings.keep_days)
+        kept = undo_layer(conn, collection_id, keep=settings.keep_days > 0)
+    out.print(
+        f"published {collection_id} again as it was before it was {kept.reason} "
+        f"({kept.kept_at:%Y-%m-%d %H:%M}): {kept.record['feature_count']} features",
+        soft_wrap=True,
+    )
 
 
 # -- backup -----------------------------------------------------------------------

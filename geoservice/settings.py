@@ -77,6 +77,19 @@ class Settings(BaseSettings):
         description="server texts, page limits, basemap, and the city's identity "
         "(publisher, catalogue texts, the portal's map area)",
     )
+    keep_days: float = Field(
+        7,
+        ge=0,
+        description="days a replaced or removed layer's last version is kept for "
+        "`geoservice undo` (0: not kept)",
+    )
+    feature_loss_limit: float = Field(
+        0.05,
+        ge=0,
+        le=1,
+        description="share of its features a reload may lose before it stops "
+        "(see Reloads that change a layer)",
+    )
     pseudonym_key: SecretStr = Field(
         SecretStr(""),
         description="secret for pseudonymised fields (see Personal data); "

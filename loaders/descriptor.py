@@ -42,6 +42,8 @@ Frequency = Literal[
 Access = Literal["public", "internal", "restricted"]
 FieldType = Literal["string", "integer", "number", "boolean", "date", "datetime", "json"]
 PersonalDecision = Literal["drop", "pseudonymise", "keep"]
+# What a reload may change that stops it unless accepted (loaders/changes.py).
+ChangeKind = Literal["fields", "features"]
 
 
 class Strict(BaseModel):
@@ -137,6 +139,9 @@ class Descriptor(Strict):
     inspire_theme: str | None = None
     access: Access = "public"
     groups: list[str] = Field([], description="for access: restricted, the groups allowed")
+    # Changes a reload may make without the operator's --accept-changes (loaders/changes.py):
+    # "fields" (removed, renamed or retyped), "features" (more lost than the limit).
+    accept_changes: list[ChangeKind] = Field([], description="changes a reload may make")
 
     # Where the descriptor file lives (relative source paths resolve against it).
     base_dir: Path = Field(default=Path("."), exclude=True)

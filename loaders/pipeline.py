@@ -18,7 +18,8 @@ import psycopg
 from geoservice.errors import GeoserviceError, LoadError
 from geoservice.settings import Settings
 from geoservice.store import db, registry, tables
-from loaders import notices, personal, writer
+from loaders import changes, notices, personal, writer
+from loaders.changes import Changes
 from loaders.descriptor import Descriptor
 from loaders.model import PreparedLayer
 from loaders.prepare import prepare
@@ -39,6 +40,9 @@ class LoadReport:
     bbox: list[float] | None
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    changes: Changes | None = None  # what it changed (a dry run: would change)
+    stopping: list[str] = field(default_factory=list)  # a dry run: changes not accepted
+    published: bool = True  # False: a dry run
 
 
 class Steps:
@@ -49,7 +53,18 @@ class Steps:
     def advance(self, n: int) -> None: ...
 
 
-def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None) -> LoadReport:
+def load(
+    settings: Settings,
+    descriptor: Descriptor,
+    steps: Steps | None = None,
+    *,
+    accept_changes: bool = False,
+    dry_run: bool = False,
+) -> LoadReport:
+    """Load and publish; a reload that would change the layer more than the descriptor
+    accepts (loaders/changes.py) stops unless `accept_changes`. A `dry_run` does every step
+    but publishing and leaves nothing behind (no table, no history); its report says what
+    would change and what would stop it."""
     steps = steps or Steps()
     started = time.monotonic()
     source = descriptor.source_path
@@ -57,9 +72,14 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
     with ThreadPoolExecutor(1) as reading, db.connect(settings, autocommit=True) as conn:
         read = reading.submit(read_source, descriptor)
         db.ensure_schema(conn)
+        if not dry_run:
+            writer.purge_kept(conn, settings.keep_days)
         writer.lock_collection(conn, descriptor.id)
         _close_interrupted_loads(conn, descriptor.id)
-        load_id = registry.start_load(conn, descriptor.id, str(source))
+        if dry_run:
+            load_id = registry.reserve_load_id(conn)
+        else:
+            load_id = registry.start_load(conn, descriptor.id, str(source))
         table = tables.staging_name(descriptor.id, load_id)
         try:
             writer.drop_leftover_staging(conn, descriptor.id)
@@ -71,9 +91,18 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
                 layer = prepare(raw, descriptor)
                 personal.protect(layer, descriptor, settings)  # may refuse: nothing written
                 checksum = checksum_done.result()
-            report = _write(settings, conn, descriptor, layer, table, load_id, steps)
+            found = changes.compare(registry.find_collection(conn, descriptor.id), layer)
+            accepted = changes.KINDS if accept_changes else descriptor.accept_changes
+            if not dry_run:  # may refuse: nothing written
+                changes.check(descriptor.id, found, accepted, settings.feature_loss_limit)
+            report = _write(
+                settings, conn, descriptor, layer, table, load_id, steps, publish=not dry_run
+            )
+            report.changes, report.published = found, not dry_run
+            limit = settings.feature_loss_limit
+            report.stopping = [k for k in found.stopping(limit) if k not in accepted]
         except BaseException as err:
-            _fail(conn, load_id, table, err, started)
+            _fail(conn, None if dry_run else load_id, table, err, started)
             if isinstance(err, GeoserviceError):
                 raise
             if isinstance(err, psycopg.Error):
@@ -83,6 +112,9 @@ def load(settings: Settings, descriptor: Descriptor, steps: Steps | None = None)
             raise LoadError(f"{type(err).__name__}: {_first_line(err)}") from err
         else:
             report.seconds = time.monotonic() - started
+            if dry_run:  # nothing stays behind
+                writer.drop_leftover_staging_table(conn, table)
+                return report
             facts = {
                 "source_checksum": checksum,
                 "feature_count": report.feature_count,
@@ -108,6 +140,7 @@ def _write(
     table: str,
     load_id: int,
     steps: Steps,
+    publish: bool = True,
 ) -> LoadReport:
     steps.stage("writing", total=len(layer.frame))
     with conn.transaction():
@@ -141,8 +174,9 @@ def _write(
         "mean_vertices": vertices,
         "page_anchors": writer.page_anchors(conn, table, key, layer),
     }
-    steps.stage("publishing")
-    writer.swap_in(conn, table, descriptor.id, record)
+    if publish:
+        steps.stage("publishing")
+        writer.swap_in(conn, table, descriptor.id, record, keep=settings.keep_days > 0)
     return LoadReport(
         collection_id=descriptor.id,
         load_id=load_id,
@@ -175,21 +209,23 @@ def _temporal_column(descriptor: Descriptor, layer: PreparedLayer) -> str | None
 
 
 def _fail(
-    conn: psycopg.Connection, load_id: int, table: str, err: BaseException, started: float
+    conn: psycopg.Connection, load_id: int | None, table: str, err: BaseException, started: float
 ) -> None:
-    """Record the failure and drop the staging table; the published layer was never touched."""
+    """Record the failure (not a dry run's: `load_id` None) and drop the staging table; the
+    published layer was never touched."""
     try:
         if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             conn.rollback()
         writer.drop_leftover_staging_table(conn, table)
-        registry.finish_load(
-            conn,
-            load_id,
-            "failed",
-            error=_first_line(err),
-            error_texts=notices.stored_error(err),  # the portal shows its reader's language
-            seconds=time.monotonic() - started,
-        )
+        if load_id is not None:
+            registry.finish_load(
+                conn,
+                load_id,
+                "failed",
+                error=_first_line(err),
+                error_texts=notices.stored_error(err),  # the portal shows its reader's language
+                seconds=time.monotonic() - started,
+            )
     except psycopg.Error:
         pass  # the database itself is failing: the original error is the one to report
 

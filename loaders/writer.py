@@ -20,6 +20,7 @@ import pyarrow as pa
 import shapely
 from psycopg import sql
 
+from geoservice.errors import LoadError, NotFound
 from geoservice.store import registry, tables
 from geoservice.store.tables import (
     ANCHOR_STEP,
@@ -31,6 +32,7 @@ from geoservice.store.tables import (
 from loaders import catalogue, copy_binary
 from loaders.model import PreparedLayer
 
+KEPT_SCHEMA = "kept"  # the last version of replaced and removed layers (geoservice undo)
 PG_TYPES = {
     "string": "text",
     "integer": "bigint",
@@ -69,9 +71,7 @@ def drop_leftover_staging(conn: psycopg.Connection, collection_id: str) -> int:
     ).fetchall()
     names = [name for (name,) in rows if tables.is_staging_of(name, collection_id)]
     for name in names:
-        conn.execute(
-            sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(STAGING_SCHEMA, name))
-        )
+        _drop_table(conn, STAGING_SCHEMA, name)
     return len(names)
 
 
@@ -248,9 +248,16 @@ def temporal_extent(conn: psycopg.Connection, table: str, column: str | None) ->
 
 
 def swap_in(
-    conn: psycopg.Connection, table: str, collection_id: str, record: dict[str, Any]
+    conn: psycopg.Connection,
+    table: str,
+    collection_id: str,
+    record: dict[str, Any],
+    keep: bool = True,
 ) -> None:
     """The one transaction that changes what is published: data, registry and catalogue.
+
+    The version it replaces is kept for `geoservice undo` (keep_version) unless `keep` is
+    false, when its table is dropped.
 
     The table gets its name from tables.table_name. A layer whose registered table has
     another name (the id with "-" as "_", tables.table_name's docstring) has that table
@@ -274,34 +281,118 @@ def swap_in(
         ).fetchall()
         for (other,) in holders:
             _rename_published(conn, other, final, tables.table_name(other))
-        if previous and previous[0] != final:
-            conn.execute(
-                sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, previous[0]))
-            )
-        conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(DATA_SCHEMA, final)))
-        conn.execute(
-            sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
-                sql.Identifier(STAGING_SCHEMA, table), sql.Identifier(DATA_SCHEMA)
-            )
-        )
-        conn.execute(
-            sql.SQL("ALTER TABLE {} RENAME TO {}").format(
-                sql.Identifier(DATA_SCHEMA, table), sql.Identifier(final)
-            )
-        )
+        if previous and keep:
+            keep_version(conn, collection_id, previous[0], "replaced")
+        elif previous and previous[0] != final:
+            _drop_table(conn, DATA_SCHEMA, previous[0])
+        _drop_table(conn, DATA_SCHEMA, final)
+        _move_table(conn, STAGING_SCHEMA, table, DATA_SCHEMA, final)
         registry.upsert_collection(conn, {**record, "table_name": final})
         catalogue.publish(conn, catalogue.entry_for_collection(record, examples))
 
 
-def remove_collection(conn: psycopg.Connection, collection_id: str) -> None:
+def remove_collection(conn: psycopg.Connection, collection_id: str, keep: bool = True) -> None:
+    """Unpublish a collection, its catalogue record with it; its last version is kept for
+    `geoservice undo` (keep_version) unless `keep` is false, when its table is dropped."""
     with conn.transaction():
-        record = registry.delete_collection(conn, collection_id)
+        _lock_in_transaction(conn, collection_id)
+        record = registry.get_collection(conn, collection_id)
+        if keep:
+            keep_version(conn, collection_id, record.table_name, "removed")
+        registry.delete_collection(conn, collection_id)
         catalogue.remove(conn, collection_id)
+        if not keep:
+            _drop_table(conn, DATA_SCHEMA, record.table_name)
+        registry.record_event(conn, collection_id, "removed", f"{record.feature_count} features")
+
+
+# -- kept versions (geoservice undo) --------------------------------------------
+
+
+def keep_version(conn: psycopg.Connection, collection_id: str, table: str, reason: str) -> None:
+    """Move the collection's published `table` to KEPT_SCHEMA and keep its registry row, in
+    place of its older kept version (caller's transaction, before the row changes)."""
+    older = registry.take_kept_version(conn, collection_id)
+    if older is not None:
+        _drop_table(conn, KEPT_SCHEMA, older.kept_table)
+    version = registry.next_kept_version(conn)
+    name = _kept_name(collection_id, version)
+    _move_table(conn, DATA_SCHEMA, table, KEPT_SCHEMA, name)
+    registry.put_kept_version(conn, collection_id, version, reason, name)
+
+
+def undo(conn: psycopg.Connection, collection_id: str, keep: bool = True) -> registry.KeptVersion:
+    """Publish the collection's kept version again, in one transaction: a replaced layer
+    returns to its previous data, a removed one is published again. The version it replaces
+    is kept in turn (a second undo brings it back). Returns the version restored."""
+    with conn.transaction():
+        _lock_in_transaction(conn, collection_id)
+        kept = registry.take_kept_version(conn, collection_id)
+        if kept is None:
+            raise NotFound(f"nothing to undo for '{collection_id}': no version of it is kept")
+        exists = conn.execute(
+            "SELECT to_regclass(%s) IS NOT NULL",
+            (sql.Identifier(KEPT_SCHEMA, kept.kept_table).as_string(conn),),
+        ).fetchone()
+        if not (exists and exists[0]):
+            raise LoadError(
+                f"the kept version of '{collection_id}' has no table any more "
+                "(a restore from a backup keeps none)"
+            )
+        _move_table(conn, KEPT_SCHEMA, kept.kept_table, STAGING_SCHEMA)
+        record = {k: v for k, v in kept.record.items() if k not in ("updated_at", "table_name")}
+        swap_in(conn, kept.kept_table, collection_id, record, keep=keep)
+        registry.record_event(
+            conn,
+            collection_id,
+            "undone",
+            f"the version {kept.reason} at {kept.kept_at:%Y-%m-%d %H:%M:%S} is published again "
+            f"({record['feature_count']} features)",
+        )
+    return kept
+
+
+def purge_kept(conn: psycopg.Connection, keep_days: float) -> int:
+    """Drop the kept versions older than `keep_days` (all of them at 0)."""
+    with conn.transaction():
+        names = registry.expire_kept_versions(conn, keep_days)
+        for name in names:
+            _drop_table(conn, KEPT_SCHEMA, name)
+    return len(names)
+
+
+def _drop_table(conn: psycopg.Connection, schema: str, table: str) -> None:
+    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
+
+
+def _move_table(
+    conn: psycopg.Connection, schema: str, table: str, to_schema: str, name: str | None = None
+) -> None:
+    """Move `table` to another schema, and give it `name` there (its indexes keep theirs)."""
+    conn.execute(
+        sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+            sql.Identifier(schema, table), sql.Identifier(to_schema)
+        )
+    )
+    if name and name != table:
         conn.execute(
-            sql.SQL("DROP TABLE IF EXISTS {}").format(
-                sql.Identifier(DATA_SCHEMA, record.table_name)
+            sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                sql.Identifier(to_schema, table), sql.Identifier(name)
             )
         )
+
+
+def _kept_name(collection_id: str, version: int) -> str:
+    """The staging prefix, "k" and the version: no load's staging name (digits only after
+    the prefix, tables.is_staging_of), so no load's clean-up takes it for a leftover."""
+    return f"{tables.staging_prefix(collection_id)}k{int(version)}"
+
+
+def _lock_in_transaction(conn: psycopg.Connection, collection_id: str) -> None:
+    """lock_collection's lock, until the transaction ends: waits for a load in progress."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('geoservice.load:' || %s))", (collection_id,)
+    )
 
 
 # -- internals ----------------------------------------------------------------
@@ -459,4 +550,4 @@ def _is_missing(value: Any) -> bool:
 
 
 def drop_leftover_staging_table(conn: psycopg.Connection, table: str) -> None:
-    conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(STAGING_SCHEMA, table)))
+    _drop_table(conn, STAGING_SCHEMA, table)

@@ -34,7 +34,7 @@ def test_load_a_file_list_history_remove(run, shared_data):
     history = run("history", "cli-countries")
     assert "published" in history.output
     assert "iso-8859-1" in history.output  # its warning, stored in English and Greek
-    removed = run("remove", "cli-countries")
+    removed = run("remove", "cli-countries", "--yes")
     assert removed.exit_code == 0
     assert "cli-countries" not in run("list").output
 
@@ -70,7 +70,7 @@ def test_db_commands_refuse_an_external_database(run):
 
 
 def test_every_command_has_help(run):
-    for command in ("load", "list", "history", "remove", "serve", "demo", "db"):
+    for command in ("load", "list", "history", "remove", "undo", "serve", "demo", "db"):
         result = run(command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 
@@ -114,7 +114,7 @@ def test_allow_lossy_text_applies_to_a_descriptor_too(run, shared_data, tmp_path
     assert "published anyway" in " ".join(accepted.output.split())
     wrong = run("load", str(descriptor), "--crs", "EPSG:2100")
     assert wrong.exit_code != 0 and "--crs" in wrong.output
-    run("remove", "cli-lossy-ferries")
+    run("remove", "cli-lossy-ferries", "--yes")
 
 
 def _warnings(output: str) -> list[str]:

@@ -210,11 +210,11 @@ def test_publish_update_remove_with_the_cli(run, client, settings, tmp_path):
     assert after["properties"]["title"] == "SUMP 2030"
     assert created_of(settings, "test-sump") == created
 
-    removed = run("remove", "test-sump")
+    removed = run("remove", "test-sump", "--yes")
     assert removed.exit_code == 0, removed.output
     assert client.get("/collections/catalogue/items/test-sump").status_code == 404
     assert "test-sump" not in ids(search(client, q="ποδηλατο"))
-    again = run("remove", "test-sump")
+    again = run("remove", "test-sump", "--yes")
     assert again.exit_code == 1 and "no published collection 'test-sump'" in again.output
 
 
@@ -279,7 +279,7 @@ def test_access_applies_to_resources(run, client, tmp_path):
         assert "test-internal" not in ids(search(client, q="κινητικοτητα", limit=100))
         assert client.get("/collections/catalogue/items/test-internal").status_code == 404
     finally:
-        assert run("remove", "test-internal").exit_code == 0
+        assert run("remove", "test-internal", "--yes").exit_code == 0
 
 
 def test_demo_command_catalogues_resources(settings, tmp_path):

@@ -168,3 +168,122 @@ def first_published(conn: psycopg.Connection, collections: list[str]) -> dict[st
         (collections,),
     ).fetchall()
     return dict(rows)
+
+
+def find_collection(conn: psycopg.Connection, collection_id: str) -> CollectionRecord | None:
+    try:
+        return get_collection(conn, collection_id)
+    except NotFound:
+        return None
+
+
+def reserve_load_id(conn: psycopg.Connection) -> int:
+    """A load id no load will have, for a dry run (which records nothing)."""
+    row = conn.execute(
+        "SELECT nextval(pg_get_serial_sequence('geoservice.loads', 'load_id'))"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+# -- kept versions (geoservice undo) -------------------------------------------
+
+
+@dataclass
+class KeptVersion:
+    collection_id: str
+    version_id: int
+    kept_at: datetime
+    reason: str  # replaced, removed
+    kept_table: str  # in schema kept
+    record: dict[str, Any]  # its geoservice.collections row
+
+
+def next_kept_version(conn: psycopg.Connection) -> int:
+    row = conn.execute(
+        "SELECT nextval(pg_get_serial_sequence('geoservice.kept_versions', 'version_id'))"
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def put_kept_version(
+    conn: psycopg.Connection, collection_id: str, version_id: int, reason: str, kept_table: str
+) -> None:
+    """Keep the collection's registry row as it is now (caller's transaction; the caller has
+    removed its older kept version)."""
+    conn.execute(
+        "INSERT INTO geoservice.kept_versions "
+        "(collection_id, version_id, reason, kept_table, collection) "
+        "SELECT id, %s, %s, %s, to_jsonb(c) FROM geoservice.collections c WHERE id = %s",
+        (version_id, reason, kept_table, collection_id),
+    )
+
+
+def take_kept_version(conn: psycopg.Connection, collection_id: str) -> KeptVersion | None:
+    """Remove the collection's kept version from the list and return it (caller's transaction:
+    rolled back, it stays)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "DELETE FROM geoservice.kept_versions WHERE collection_id = %s "
+            "RETURNING collection_id, version_id, kept_at, reason, kept_table, collection",
+            (collection_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        record = cur.execute(
+            "SELECT (jsonb_populate_record(NULL::geoservice.collections, %s)).*",
+            (Jsonb(row.pop("collection")),),
+        ).fetchone()
+    return KeptVersion(**row, record=dict(record or {}))
+
+
+def kept_versions(conn: psycopg.Connection) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT collection_id, version_id, kept_at, reason, kept_table "
+            "FROM geoservice.kept_versions ORDER BY kept_at DESC"
+        ).fetchall()
+
+
+def expire_kept_versions(conn: psycopg.Connection, keep_days: float) -> list[str]:
+    """Forget the kept versions older than `keep_days`; returns their tables (to drop, in the
+    caller's transaction). One an undo is taking back right now is left to it."""
+    rows = conn.execute(
+        "DELETE FROM geoservice.kept_versions WHERE version_id IN ("
+        "SELECT version_id FROM geoservice.kept_versions "
+        "WHERE kept_at <= now() - make_interval(secs => %s * 86400) FOR UPDATE SKIP LOCKED) "
+        "RETURNING kept_table",
+        (float(keep_days),),
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+# -- removals and undos --------------------------------------------------------
+
+
+def record_event(
+    conn: psycopg.Connection, collection_id: str, action: str, detail: str | None = None
+) -> None:
+    """A change to a layer that is not a load (removed, undone), for `geoservice history`."""
+    conn.execute(
+        "INSERT INTO geoservice.layer_events (collection_id, action, detail) VALUES (%s, %s, %s)",
+        (collection_id, action, detail),
+    )
+
+
+def history(
+    conn: psycopg.Connection, collection_id: str | None = None, limit: int = 30
+) -> list[dict]:
+    """Loads, removals and undos, newest first: of one collection, or of every one."""
+    where = "" if collection_id is None else "WHERE collection_id = %(id)s "
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT * FROM ("
+            "SELECT collection_id, started_at AS at, status, feature_count, seconds, "
+            f"warnings, error AS note FROM geoservice.loads {where}"
+            "UNION ALL SELECT collection_id, at, action, NULL, NULL, '[]'::jsonb, detail "
+            f"FROM geoservice.layer_events {where}"
+            ") h ORDER BY at DESC LIMIT %(limit)s",
+            {"id": collection_id, "limit": limit},
+        ).fetchall()

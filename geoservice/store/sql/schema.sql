@@ -58,6 +58,30 @@ CREATE INDEX IF NOT EXISTS loads_collection_idx ON geoservice.loads (collection_
 -- loaders/notices.py); `error` keeps the English.
 ALTER TABLE geoservice.loads ADD COLUMN IF NOT EXISTS error_texts jsonb;
 
+-- The last version of a replaced or removed layer, kept GEOSERVICE_KEEP_DAYS for
+-- `geoservice undo`: its table (moved to schema "kept") and its registry row (as JSON; the
+-- catalogue record is made again from them). One per collection: the newest replaces it.
+CREATE SCHEMA IF NOT EXISTS kept;
+CREATE TABLE IF NOT EXISTS geoservice.kept_versions (
+    collection_id   text PRIMARY KEY,
+    version_id      bigserial UNIQUE,
+    kept_at         timestamptz NOT NULL DEFAULT now(),
+    reason          text NOT NULL,          -- replaced, removed
+    kept_table      text NOT NULL,          -- in schema kept
+    collection      jsonb NOT NULL          -- its geoservice.collections row
+);
+
+-- What changed a layer besides its loads: removals and undos (`geoservice history`).
+CREATE TABLE IF NOT EXISTS geoservice.layer_events (
+    event_id        bigserial PRIMARY KEY,
+    collection_id   text NOT NULL,
+    at              timestamptz NOT NULL DEFAULT now(),
+    action          text NOT NULL,          -- removed, undone
+    detail          text
+);
+CREATE INDEX IF NOT EXISTS layer_events_collection_idx
+    ON geoservice.layer_events (collection_id, at DESC);
+
 -- API keys for municipal staff and partners (geoservice keys create|list|revoke). Only a
 -- SHA-256 of each key is kept: keys are 256-bit random, so a slow password hash adds nothing.
 CREATE TABLE IF NOT EXISTS geoservice.api_keys (
