@@ -17,6 +17,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
 from geoservice.errors import CRSError
+from loaders.notices import Notice
 
 CRS84 = CRS.from_user_input("OGC:CRS84")
 # From this many coordinates a projection is split across the CPUs: PROJ releases the GIL
@@ -49,13 +50,17 @@ def parse_crs(text: str, origin: str = "source.crs") -> CRS:
     except ProjCRSError:
         shown = value if len(value) <= 80 else value[:77] + "..."
         raise CRSError(
-            f"unknown CRS {shown!r} in {origin}: use an EPSG code like EPSG:2100, a WKT or a "
-            "PROJ string"
+            Notice(
+                "unknown CRS {shown!r} in {origin}: use an EPSG code like EPSG:2100, a WKT or a "
+                "PROJ string",
+                shown=shown,
+                origin=origin,
+            )
         ) from None
 
 
 def resolve_crs(
-    source_crs: CRS | None, override: str | None = None, hint: str = ""
+    source_crs: CRS | None, override: str | None = None, hint: str | Notice = ""
 ) -> tuple[CRS, str, int | None]:
     """The descriptor's CRS wins over the source's; a layer without any is refused."""
     if override:
@@ -64,9 +69,12 @@ def resolve_crs(
         crs = source_crs
     else:
         raise CRSError(
-            "the source declares no coordinate reference system (e.g. a shapefile without "
-            ".prj): declare it as `source.crs` in the descriptor (e.g. EPSG:2100) or pass "
-            f"--crs on the command line{hint}"
+            Notice(
+                "the source declares no coordinate reference system (e.g. a shapefile without "
+                ".prj): declare it as `source.crs` in the descriptor (e.g. EPSG:2100) or pass "
+                "--crs on the command line{hint}",
+                hint=hint,
+            )
         )
     return crs, *label_of(crs)
 

@@ -136,12 +136,12 @@ def prepare(raw: RawLayer, descriptor: Descriptor) -> PreparedLayer:
     )
 
 
-def _crs_hint(raw: RawLayer) -> str:
+def _crs_hint(raw: RawLayer) -> str | Notice:
     if raw.driver != "delimited text" or not len(raw.frame):
         return ""
     bounds = _bbox(_geometries(raw.frame))
     if bounds and -180 <= bounds[0] <= bounds[2] <= 180 and -90 <= bounds[1] <= bounds[3] <= 90:
-        return " (these coordinates look like longitude/latitude: EPSG:4326?)"
+        return Notice(" (these coordinates look like longitude/latitude: EPSG:4326?)")
     return ""
 
 
@@ -181,8 +181,14 @@ def _check_finite(geoms: np.ndarray) -> None:
     if found:
         count, i, (x, y) = found
         raise GeometryError(
-            f"{count} feature(s) have coordinates that are not finite numbers (inf or NaN), "
-            f"e.g. feature {i + 1}: x {x:.6g}, y {y:.6g}; fix or remove them in the source"
+            Notice(
+                "{count} feature(s) have coordinates that are not finite numbers (inf or NaN), "
+                "e.g. feature {n}: x {x:.6g}, y {y:.6g}; fix or remove them in the source",
+                count=count,
+                n=i + 1,
+                x=x,
+                y=y,
+            )
         )
 
 
@@ -342,9 +348,16 @@ def _check_coordinates(geoms: np.ndarray, crs: CRS, label: str) -> None:
     if found:
         count, i, (x, y) = found
         raise CRSError(
-            f"{count} feature(s) have coordinates that are not degrees, but the CRS is {label} "
-            f"(e.g. feature {i + 1}: x {x:.6g}, y {y:.6g}): declare the right CRS as "
-            "`source.crs` (e.g. EPSG:2100)"
+            Notice(
+                "{count} feature(s) have coordinates that are not degrees, but the CRS is "
+                "{label} (e.g. feature {n}: x {x:.6g}, y {y:.6g}): declare the right CRS as "
+                "`source.crs` (e.g. EPSG:2100)",
+                count=count,
+                label=label,
+                n=i + 1,
+                x=x,
+                y=y,
+            )
         )
 
 
@@ -361,9 +374,16 @@ def _to_wgs84(geoms: np.ndarray, crs: CRS, has_z: bool, label: str) -> np.ndarra
         count, i, _ = found
         x, y = shapely.get_coordinates(geoms[i])[0]
         raise CRSError(
-            f"{count} feature(s) cannot be transformed from {label[:60]} to EPSG:4326 (e.g. "
-            f"feature {i + 1}: x {x:.6g}, y {y:.6g}): the declared CRS is probably wrong; "
-            "declare the right one as `source.crs`"
+            Notice(
+                "{count} feature(s) cannot be transformed from {label} to EPSG:4326 (e.g. "
+                "feature {n}: x {x:.6g}, y {y:.6g}): the declared CRS is probably wrong; "
+                "declare the right one as `source.crs`",
+                count=count,
+                label=label[:60],
+                n=i + 1,
+                x=x,
+                y=y,
+            )
         )
     return out
 
@@ -621,14 +641,25 @@ def _check_identifier(
     nulls = int(values.isna().sum())
     if nulls:
         raise LoadError(
-            f"identifier '{descriptor.identifier}' is empty in {nulls} feature(s) (e.g. row "
-            f"{int(np.flatnonzero(values.isna().to_numpy())[0]) + 1}); ids must be present"
+            Notice(
+                "identifier '{name}' is empty in {nulls} feature(s) (e.g. row {row}); ids must "
+                "be present",
+                name=descriptor.identifier,
+                nulls=nulls,
+                row=int(np.flatnonzero(values.isna().to_numpy())[0]) + 1,
+            )
         )
     duplicated = values.duplicated(keep=False)
     if duplicated.any():
         example = values[duplicated].iloc[0]
         raise LoadError(
-            f"identifier '{descriptor.identifier}' is not unique: {int(duplicated.sum())} "
-            f"features share {values[duplicated].nunique()} value(s), e.g. {example!r}"
+            Notice(
+                "identifier '{name}' is not unique: {count} features share {values} value(s), "
+                "e.g. {example!r}",
+                name=descriptor.identifier,
+                count=int(duplicated.sum()),
+                values=values[duplicated].nunique(),
+                example=example,
+            )
         )
     return name

@@ -17,10 +17,10 @@ import pytest
 import test_portal as shared
 from test_portal import assert_accessible, expect
 
-from geoservice.errors import SourceError
+from geoservice.errors import LoadError, SourceError
 from geoservice.server import api_keys
 from geoservice.server.app import create_app
-from geoservice.store import db
+from geoservice.store import db, registry
 from geoservice.store.records import Entry
 from loaders import catalogue as index
 from loaders.descriptor import parse_descriptor
@@ -338,3 +338,32 @@ def test_a_load_error_reads_in_the_pages_language(client, failed_reload, lang, w
     ]
     assert any(wanted in s for s in statuses), statuses
     assert not any(unwanted in s for s in statuses)
+
+
+def test_a_failed_loads_error_is_kept_in_both_languages(settings, demo_collections, tmp_path):
+    """The loader's refusals are Notices: the history keeps each language's text (a first
+    load that fails has no page yet; its history row is what a later page shows)."""
+    source = tmp_path / "twins.geojson"
+    twins = [
+        {"type": "Feature", "properties": {"code": 7}, "geometry": None},
+        {"type": "Feature", "properties": {"code": 7}, "geometry": None},
+    ]
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": twins}))
+    descriptor = {
+        "id": "edges-twins",
+        "title": {"el": "Δίδυμα", "en": "Twins"},
+        "source": {"path": str(source)},
+        "identifier": "code",
+        "licence": "CC-BY-4.0",
+    }
+    with pytest.raises(LoadError, match="identifier 'code' is not unique"):
+        load(settings, parse_descriptor(descriptor))
+    with db.connect(settings, autocommit=True) as conn:
+        row = registry.load_history(conn, "edges-twins", 1)[0]
+        conn.execute("DELETE FROM geoservice.loads WHERE collection_id = 'edges-twins'")
+    assert row["status"] == "failed"
+    assert row["error"].startswith("identifier 'code' is not unique: 2 features share 1 value")
+    assert row["error_texts"]["en"] == row["error"]
+    assert row["error_texts"]["el"].startswith(
+        "το αναγνωριστικό 'code' δεν είναι μοναδικό: 2 στοιχεία μοιράζονται 1 τιμή(ές)"
+    )
