@@ -3,7 +3,8 @@
 #   scripts/setup.sh         the demo: PostgreSQL 15 + PostGIS, Python 3.12 venv
 #   scripts/setup.sh bench   the tests' needs, plus the benchmarks' (wrk, the `bench` extra)
 #   scripts/setup.sh test    also the real clients the tests drive: GDAL (ogrinfo), QGIS (PyQGIS),
-#                            Chromium (the portal through Playwright; never `playwright install`)
+#                            Chromium (the portal through Playwright; never `playwright install`),
+#                            and ogctests in .venv-ogctests (its pins clash with ours)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,5 +55,17 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --no-deps 'pycsw==2.6.2'
   rm -f .venv/.installed-*
   touch "$stamp"
+fi
+
+# ogctests, a third party's OGC API Features verifier (tests/test_ogctests.py), pins pytest<9,
+# httpx<0.28 and pyarrow<18: it lives in a venv of its own, pinned by tests/ogctests-requirements.txt.
+if [ "$mode" = "test" ] || [ "$mode" = "bench" ]; then
+  ogc_stamp=.venv-ogctests/.installed-$(sha256sum tests/ogctests-requirements.txt | cut -c1-16)
+  if [ ! -f "$ogc_stamp" ]; then
+    rm -rf .venv-ogctests
+    "$python" -m venv .venv-ogctests
+    .venv-ogctests/bin/python -m pip install -q -r tests/ogctests-requirements.txt
+    touch "$ogc_stamp"
+  fi
 fi
 echo "ready: .venv/bin/geoservice"

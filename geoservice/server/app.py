@@ -347,17 +347,23 @@ def _search_catalogue(state: ServerState, viewer: Viewer) -> Response:
     search.viewer = viewer
     lang = _language()
     with db.shared_pool(settings.dsn).connection() as conn:
-        text = catalogue_api.search_document(
+        text, links = catalogue_api.search_page(
             conn, search, params, settings.base_url, lang, version, state.aggregates, state.records
         )
-    return Response(text, 200, {"Content-Type": GEOJSON, "Content-Language": lang})
+    headers = {
+        "Content-Type": GEOJSON,
+        "Content-Language": lang,
+        "Link": http_policy.link_header(links),
+    }
+    return Response(text, 200, headers)
 
 
 def _one_record(settings: Settings, record_id: str, viewer: Viewer) -> Response:
     with db.shared_pool(settings.dsn).connection() as conn:
         entry = catalogue_search.one_entry(conn, record_id, viewer)
     document = catalogue_api.record(entry, settings.base_url, _language())
-    return Response(json.dumps(document, ensure_ascii=False), 200, {"Content-Type": GEOJSON})
+    headers = {"Content-Type": GEOJSON, "Link": http_policy.link_header(document["links"])}
+    return Response(json.dumps(document, ensure_ascii=False), 200, headers)
 
 
 def _labelled_queryables(api: API, api_request: APIRequest, collection_id: str):

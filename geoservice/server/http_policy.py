@@ -3,6 +3,8 @@ and cache rules that keep what a token unlocked out of shared caches."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response, request
 
 from geoservice.server.access import Viewer
@@ -23,6 +25,21 @@ BASE_HEADERS = (
     ("X-Frame-Options", "SAMEORIGIN"),
 )
 VARY = "Authorization, Cookie"  # who is asking: a token, or the portal's sign-in cookie
+# A filterable resource links its queryables with this relation (OGC API Features Part 3).
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+URI_CHARACTERS = "!#$%&'()*+,-./:;=?@[]_~"  # RFC 3986's reserved and unreserved: kept as they are
+
+
+def link_header(links: list[dict[str, str]]) -> str:
+    """A body's links as an RFC 8288 `Link` header: OGC API Features Part 1 recommends it
+    (Recommendation /rec/core/link-header), Part 3 recommends it for the queryables link, and
+    clients that look only at headers (ogctests' filtering suite) find the page's media types
+    there. Titles stay in the body: a header is ASCII, titles are Greek."""
+    return ", ".join(
+        f'<{quote(link["href"], safe=URI_CHARACTERS)}>; rel="{link["rel"]}"'
+        + (f'; type="{link["type"]}"' if link.get("type") else "")
+        for link in links
+    )
 
 
 def apply(response: Response, settings: Settings, viewer: Viewer) -> Response:

@@ -24,6 +24,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
 from geoservice.server.features.store import FeatureStore, Layer, Matched, Query, output_crs
+from geoservice.server.http_policy import QUERYABLES_REL, link_header
 from geoservice.server.params import ITEM, ITEMS
 from geoservice.server.params import bbox as parse_bbox
 
@@ -126,6 +127,7 @@ def items_response(
     headers = {
         "Content-Type": "application/geo+json",
         "Content-Crs": f"<{request.crs_uri}>",
+        "Link": link_header(links),
     }
     return parts, headers
 
@@ -147,7 +149,8 @@ def item_response(
     ]  # fmt: skip
     links_json = json.dumps(links, separators=(",", ":"))
     body = feature.rstrip()[:-1] + b',"links":' + links_json.encode() + b"}"
-    return body, {"Content-Type": "application/geo+json", "Content-Crs": f"<{crs_uri}>"}
+    headers = {"Content-Type": "application/geo+json", "Content-Crs": f"<{crs_uri}>"}
+    return body, {**headers, "Link": link_header(links)}
 
 
 def download_response(
@@ -208,6 +211,8 @@ def _links(
          "href": href("html", **_position(request))},
         {"rel": "collection", "type": "application/json", "title": "The collection",
          "href": f"{base_url}/collections/{collection.id}"},
+        {"rel": QUERYABLES_REL, "type": "application/schema+json", "title": "Queryables",
+         "href": f"{base_url}/collections/{collection.id}/queryables"},
     ]  # fmt: skip
     more = (position + returned < matched.count) if matched.exact else returned == request.limit
     if returned == request.limit and more:

@@ -16,6 +16,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
+from geoservice.server.http_policy import QUERYABLES_REL
 from geoservice.server.params import RECORDS
 from geoservice.server.params import bbox as parse_bbox
 from geoservice.server.records import search as catalogue_search
@@ -200,6 +201,13 @@ def record(entry: dict[str, Any], base_url: str, lang: str = "el") -> dict[str, 
 
 
 def search_document(
+    conn: psycopg.Connection, search: Search, params: dict[str, str], base_url: str, *args: Any
+) -> str:
+    """The items document of a search (search_page's, without its links)."""
+    return search_page(conn, search, params, base_url, *args)[0]
+
+
+def search_page(
     conn: psycopg.Connection,
     search: Search,
     params: dict[str, str],
@@ -208,8 +216,8 @@ def search_document(
     version: int | None = None,
     aggregates: Memo | None = None,
     records: Memo | None = None,
-) -> str:
-    """The items document of a search (OGC API Records, GeoJSON).
+) -> tuple[str, list[dict[str, str]]]:
+    """The items document of a search (OGC API Records, GeoJSON), and its links.
 
     With the server's memos (state.ServerState.aggregates and .records), counts are kept per
     filter, rights and catalogue `version` (search.find), and each record's JSON per viewer's
@@ -250,8 +258,9 @@ def _document(
     search: Search,
     params: dict[str, str],
     base_url: str,
-) -> str:
-    """The FeatureCollection around the records' JSON texts (spliced in, not re-encoded)."""
+) -> tuple[str, list[dict[str, str]]]:
+    """The FeatureCollection around the records' JSON texts (spliced in, not re-encoded), and
+    its links."""
     items_url = f"{base_url}/collections/{CATALOGUE_ID}/items"
     keep = {k: v for k, v in params.items() if k not in ("offset", "f")}
     links = [
@@ -261,6 +270,8 @@ def _document(
          "href": f"{items_url}?{urlencode({**keep, 'offset': search.offset, 'f': 'html'})}"},
         {"rel": "collection", "type": "application/json",
          "href": f"{base_url}/collections/{CATALOGUE_ID}"},
+        {"rel": QUERYABLES_REL, "type": "application/schema+json",
+         "href": f"{base_url}/collections/{CATALOGUE_ID}/queryables"},
     ]  # fmt: skip
     returned = len(features)
     if search.offset + returned < matched:
@@ -283,7 +294,8 @@ def _document(
     if facets is not None:
         rest["facets"] = facets
     # {"type":"FeatureCollection","features":[...],"numberMatched":...}
-    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]," + _json(rest)[1:]
+    text = '{"type":"FeatureCollection","features":[' + ",".join(features) + "]," + _json(rest)[1:]
+    return text, links
 
 
 # -- parameters ----------------------------------------------------------------------
