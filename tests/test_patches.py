@@ -1,4 +1,4 @@
-"""The one patch of pygeoapi (server/pygeoapi_patches.py), and the internals it relies on.
+"""The patches of third-party code (server/pygeoapi_patches.py), and the internals they rely on.
 
 These fail when pygeoapi changes: either the internals the patch touches moved (the patch
 would silently stop working), or pygeoapi fixed the fault upstream (the patch can go).
@@ -9,7 +9,9 @@ from __future__ import annotations
 import inspect
 import json
 
+import lark
 import pygeoapi.util
+import pytest
 from pygeoapi import l10n
 
 from geoservice.server import pygeoapi_patches
@@ -70,3 +72,42 @@ def test_a_get_cql2_json_filter_reaches_pygeoapi_as_its_body(client):
     found = {f["@id"].rsplit("/", 1)[-1] for f in response.get_json()["features"]}
     assert found == expected
     assert 0 < len(found) < everything["numberMatched"]
+
+
+def test_pygeofilter_still_refuses_an_escaped_quote_and_our_grammar_is_its_own():
+    """The fault: pygeofilter's own CQL2 text grammar refuses '' in a string. When this fails,
+    pygeofilter reads it itself: remove the patch. And the rule we replace is still there."""
+    from pygeofilter.parsers.cql2_text import parser as cql2_text
+
+    own = lark.Lark.open(
+        "grammar.lark",
+        rel_to=cql2_text.__file__,
+        parser="lalr",
+        maybe_placeholders=False,
+        transformer=cql2_text.CQLTransformer(),
+        import_paths=[str(pygeoapi_patches.Path(cql2_text.__file__).parent.parent)],
+    )
+    with pytest.raises(lark.exceptions.LarkError):
+        own.parse("name = 'O''Neil'")
+    grammar = pygeoapi_patches.Path(cql2_text.__file__).with_name("grammar.lark").read_text()
+    assert grammar.count(pygeoapi_patches.SINGLE_QUOTED) == 1
+
+
+def test_the_patched_parser_reads_cql2_text_escapes():
+    from pygeofilter.parsers.cql2_text import parse
+
+    pygeoapi_patches.apply()
+    pygeoapi_patches.apply()  # idempotent
+    for text, value in [
+        ("name = 'O''Neil'", "O'Neil"),
+        (r"name = 'O\'Neil'", "O'Neil"),
+        ("name = ''''", "'"),
+        ("name = ''", ""),
+        (r"name = 'a\tb\\c'", "a\tb\\c"),
+        (r"name = 'x\%'", r"x\%"),  # not an escape of a literal: kept for LIKE
+    ]:
+        assert parse(text).rhs == value, text
+    both = parse("name = 'it''s' OR name = 'x'")
+    assert (both.lhs.rhs, both.rhs.rhs) == ("it's", "x")  # two literals, not one
+    with pytest.raises(lark.exceptions.LarkError):
+        parse("name = 'unterminated")

@@ -368,7 +368,10 @@ def _one_record(settings: Settings, record_id: str, viewer: Viewer) -> Response:
 
 def _labelled_queryables(api: API, api_request: APIRequest, collection_id: str):
     """pygeoapi titles each queryable with its column name; we give the field's label
-    (in the request's language) and keep the source's own field name beside it."""
+    (in the request's language) and keep the source's own field name beside it. As OGC API
+    Features Part 3 requires (/req/queryables/get-queryables-response B, G): JSON Schema
+    2020-12, `$id` the resource's URI without its query, and `additionalProperties: false`,
+    since a filter on any other property is refused (400)."""
     headers, status, content = itemtypes_api.get_collection_queryables(
         api, api_request, collection_id
     )
@@ -385,6 +388,9 @@ def _labelled_queryables(api: API, api_request: APIRequest, collection_id: str):
         entry["title"] = label.get(lang) or label.get("en") or field["original"]
         if field["original"] != field["name"]:
             entry["x-source-name"] = field["original"]
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["$id"] = document.get("$id", "").split("?", 1)[0]
+    document["additionalProperties"] = False
     return headers, status, json.dumps(document, ensure_ascii=False)
 
 

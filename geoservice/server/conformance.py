@@ -16,6 +16,20 @@ from pygeoapi.util import render_j2_template, to_json
 COMMON = "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/"
 FEATURES = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 RECORDS = "http://www.opengis.net/spec/ogcapi-records-1/1.0/conf/"
+PART3 = "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/"
+CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"  # OGC 21-065r2 (CQL2 1.0)
+# tests/test_cql2_classes.py runs each optional CQL2 class's filters, in text and in JSON
+CLASS_TEST = "test_cql2_classes::test_the_class_s_filters_select_the_right_features[{}]"
+CQL2_CLASS_TESTS = (
+    "advanced-comparison-operators",
+    "case-insensitive-comparison",
+    "accent-insensitive-comparison",
+    "basic-spatial-functions",
+    "basic-spatial-functions-plus",
+    "spatial-functions",
+    "arithmetic",
+    "property-property",
+)
 LANDING = "test_api::test_landing_page_links_the_openapi_document_as_owslib_expects"
 OPENAPI = "test_api::test_the_openapi_document_is_valid_and_documents_our_additions"
 
@@ -44,14 +58,46 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "test_api::test_crs_2100_returns_the_source_coordinates",
         "test_api::test_bbox_in_the_greek_grid",
     ),
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables": (
+    PART3 + "queryables": (
         "test_api::test_queryables_carry_the_greek_labels",
+        "test_conformance::test_queryables_are_the_json_schema_part_3_requires",
     ),
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters": (
-        "test_api::test_property_equality_filter",
+    PART3 + "queryables-query-parameters": ("test_api::test_property_equality_filter",),
+    PART3 + "filter": (
+        "test_conformance::test_the_openapi_document_declares_filter_filter_lang_and_filter_crs",
+        "test_conformance::test_filter_is_anded_with_bbox_and_property_parameters",
+        "test_conformance::test_filter_geometries_are_read_in_filter_crs",
+        "test_conformance::test_an_invalid_filter_filter_lang_or_filter_crs_is_a_400",
+        "test_conformance::test_a_property_the_queryables_do_not_declare_is_a_400",
     ),
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text": ("test_api::test_cql2_text_filter",),
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2": ("test_api::test_cql2_text_filter",),
+    PART3 + "features-filter": (
+        "test_conformance::test_queryables_are_the_json_schema_part_3_requires",
+        "test_conformance::test_filter_is_anded_with_bbox_and_property_parameters",
+        "test_conformance::test_an_invalid_filter_filter_lang_or_filter_crs_is_a_400",
+    ),
+    CQL2 + "cql2-text": (
+        "test_api::test_cql2_text_filter",
+        "test_injection::test_a_quote_in_a_cql2_text_literal_is_a_value",
+    ),
+    CQL2 + "basic-cql2": (
+        "test_api::test_cql2_text_filter",
+        CLASS_TEST.format("advanced-comparison-operators"),
+    ),
+    CQL2 + "advanced-comparison-operators": (CLASS_TEST.format("advanced-comparison-operators"),),
+    CQL2 + "case-insensitive-comparison": (CLASS_TEST.format("case-insensitive-comparison"),),
+    CQL2 + "accent-insensitive-comparison": (CLASS_TEST.format("accent-insensitive-comparison"),),
+    CQL2 + "basic-spatial-functions": (
+        CLASS_TEST.format("basic-spatial-functions"),
+        "test_cql2_classes::test_a_coordinate_off_the_globe_is_a_400",
+    ),
+    CQL2 + "basic-spatial-functions-plus": (CLASS_TEST.format("basic-spatial-functions-plus"),),
+    CQL2 + "spatial-functions": (CLASS_TEST.format("spatial-functions"),),
+    CQL2 + "arithmetic": (CLASS_TEST.format("arithmetic"),),
+    CQL2 + "property-property": (CLASS_TEST.format("property-property"),),
+    CQL2 + "cql2-json": (
+        "test_api::test_cql2_json_filter_by_get_and_post",
+        *(CLASS_TEST.format(name) for name in CQL2_CLASS_TESTS),
+    ),
     RECORDS + "core": ("test_catalogue::test_the_catalogue_is_a_records_collection",),
     RECORDS + "json": ("test_catalogue::test_a_record_says_what_the_data_says",),
     RECORDS + "html": ("test_access::test_catalogue_html_and_whole_catalogue_export",),

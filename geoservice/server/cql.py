@@ -8,14 +8,17 @@ A construct we cannot apply is a FilterError (HTTP 400), never silently ignored.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from enum import Enum
+from typing import Any, ClassVar
 
 import shapely
 import shapely.geometry
 from psycopg import sql
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
+from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 
 from geoservice.errors import BadRequest
 
@@ -30,11 +33,40 @@ COMPARISON = {
     ast.ComparisonOp.GT: ">",
     ast.ComparisonOp.GE: ">=",
 }
+
+
+class MoreArithmeticOp(Enum):
+    """CQL2's arithmetic operators that pygeofilter 0.4 has no node for."""
+
+    MOD = "%"
+    DIV = "div"
+    POW = "^"
+
+
+@dataclass
+class Modulo(ast.Arithmetic):
+    op: ClassVar = MoreArithmeticOp.MOD
+
+
+@dataclass
+class IntegerDivision(ast.Arithmetic):
+    op: ClassVar = MoreArithmeticOp.DIV
+
+
+@dataclass
+class Power(ast.Arithmetic):
+    op: ClassVar = MoreArithmeticOp.POW
+
+
+# CQL2 divides as numbers do (5 / 2 is 2.5), PostgreSQL's / on integers truncates: numeric.
 ARITHMETIC = {
-    ast.ArithmeticOp.ADD: "+",
-    ast.ArithmeticOp.SUB: "-",
-    ast.ArithmeticOp.MUL: "*",
-    ast.ArithmeticOp.DIV: "/",
+    ast.ArithmeticOp.ADD: "({} + {})",
+    ast.ArithmeticOp.SUB: "({} - {})",
+    ast.ArithmeticOp.MUL: "({} * {})",
+    ast.ArithmeticOp.DIV: "({}::numeric / {}::numeric)",
+    MoreArithmeticOp.MOD: "mod({}::numeric, {}::numeric)",
+    MoreArithmeticOp.DIV: "div({}::numeric, {}::numeric)",
+    MoreArithmeticOp.POW: "power({}::numeric, {}::numeric)",
 }
 SPATIAL = {
     ast.SpatialComparisonOp.INTERSECTS: "ST_Intersects",
@@ -52,7 +84,7 @@ ARRAY = {
     ast.ArrayComparisonOp.ACONTAINEDBY: "<@",
     ast.ArrayComparisonOp.AOVERLAPS: "&&",
 }
-GEOMETRY_NAMES = ("geometry", "geom")
+GEOMETRY_NAMES = ("geometry",)  # the queryable that names the geometry
 
 
 class FilterError(BadRequest):
@@ -83,6 +115,8 @@ class SQLFilter(Evaluator):
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise FilterError(f"filter too complex (more than {MAX_NODES} terms)")
+        if isinstance(node, ast.Function):
+            return self.function(node)
         return super().evaluate(node, adopt_result)
 
     def adopt(self, node: Any, *sub_args: Any) -> Any:
@@ -91,7 +125,7 @@ class SQLFilter(Evaluator):
 
     @handle(ast.Not)
     def not_(self, node: ast.Not, sub: sql.Composable) -> sql.Composable:
-        _require_condition(node.sub, "NOT")
+        _require_condition(node.sub_node, "NOT")
         return sql.SQL("(NOT {})").format(sub)
 
     @handle(ast.And, ast.Or)
@@ -111,16 +145,17 @@ class SQLFilter(Evaluator):
 
     @handle(ast.Like)
     def like(self, node: ast.Like, lhs: sql.Composable):
-        pattern = node.pattern
-        if node.wildcard != "%":
-            pattern = pattern.replace("%", "\\%").replace(node.wildcard, "%")
-        if node.singlechar != "_":
-            pattern = pattern.replace("_", "\\_").replace(node.singlechar, "_")
+        """CQL2's LIKE is SQL's: `%` any characters, `_` one, `\\` escapes (OGC 21-065r2
+        /req/advanced-comparison-operators/like-predicate E, H, K). pygeofilter's parsers
+        say the single character is `.` (a CQL1 leftover): we ignore what they say. The
+        pattern may be an expression (`CASEI(name) LIKE casei('b_r%')`)."""
+        if isinstance(node.pattern, str):
+            pattern: sql.Composable = self.literal(node.pattern)
+        else:
+            _require_text(node.pattern, "LIKE")
+            pattern = self.evaluate(node.pattern)
         op = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
-        escape = node.escapechar if node.escapechar else "\\"
-        return sql.SQL("({}::text {} {} ESCAPE {})").format(
-            lhs, sql.SQL(op), sql.Literal(pattern), sql.Literal(escape)
-        )
+        return sql.SQL("({}::text {} {} ESCAPE '\\')").format(lhs, sql.SQL(op), pattern)
 
     @handle(ast.In)
     def in_(self, node: ast.In, lhs: sql.Composable, *options: sql.Composable):
@@ -133,6 +168,8 @@ class SQLFilter(Evaluator):
 
     @handle(ast.SpatialComparisonPredicate, subclasses=True)
     def spatial(self, node: ast.SpatialComparisonPredicate, lhs, rhs):
+        _require_geometry(node.lhs, node.op.name)
+        _require_geometry(node.rhs, node.op.name)
         return sql.SQL("{}({}, {})").format(sql.SQL(SPATIAL[node.op]), lhs, rhs)
 
     @handle(ast.DistanceWithin, ast.DistanceBeyond)
@@ -145,8 +182,8 @@ class SQLFilter(Evaluator):
 
     @handle(ast.BBox)
     def bbox(self, node: ast.BBox, lhs: sql.Composable):
-        box = shapely.geometry.box(node.minx, node.miny, node.maxx, node.maxy)
-        return sql.SQL("ST_Intersects({}, {})").format(lhs, self._geometry_literal(box))
+        corners = [node.minx, node.miny, node.maxx, node.maxy]
+        return sql.SQL("ST_Intersects({}, {})").format(lhs, self._box(corners))
 
     @handle(ast.ArrayPredicate, subclasses=True)
     def array(self, node: ast.ArrayPredicate, lhs, rhs):
@@ -164,18 +201,42 @@ class SQLFilter(Evaluator):
 
     @handle(ast.Arithmetic, subclasses=True)
     def arithmetic(self, node: ast.Arithmetic, lhs, rhs):
-        return sql.SQL("({} {} {})").format(lhs, sql.SQL(ARITHMETIC[node.op]), rhs)
+        return sql.SQL(ARITHMETIC[node.op]).format(lhs, rhs)
 
-    @handle(ast.Function)
-    def function(self, node: ast.Function, *arguments: sql.Composable):
+    def function(self, node: ast.Function) -> sql.Composable:
+        """CASEI, ACCENTI (CQL2), and BBOX(...), the CQL2 text literal of a box, which
+        pygeofilter parses as a function call. Not a @handle: BBOX's arguments are read as
+        numbers, not evaluated to SQL."""
         name = node.name.lower()
-        if name in ("casei", "lower"):
-            return sql.SQL("lower({}::text)").format(*arguments)
-        if name == "accenti":
-            return sql.SQL("{}").format(*arguments)
-        if name == "upper":
-            return sql.SQL("upper({}::text)").format(*arguments)
-        raise FilterError(f"unknown function '{node.name}' in filter")
+        if name == "bbox":
+            return self._box(node.arguments)
+        if name not in TEXT_FUNCTIONS:
+            raise FilterError(f"unknown function '{node.name}' in filter")
+        shown = "CASEI" if name == "lower" else name.upper()  # pygeofilter renames CASEI
+        if len(node.arguments) != 1:
+            raise FilterError(f"{shown}() takes one argument")
+        _require_text(node.arguments[0], shown)
+        argument = self.evaluate(node.arguments[0])
+        return sql.SQL(TEXT_FUNCTIONS[name]).format(argument)
+
+    def _box(self, corners: list) -> sql.Composable:
+        """A box (minx, miny, maxx, maxy, or with minz and maxz) in the filter's CRS. In a
+        geographic CRS a box whose west edge is east of its east edge crosses the
+        antimeridian (OGC 21-065r2, and its test BBOX(150,-90,-150,90))."""
+        if len(corners) not in (4, 6) or not all(_is_number(c) for c in corners):
+            raise FilterError("BBOX takes 4 or 6 numbers")
+        if len(corners) == 6:
+            corners = [corners[0], corners[1], corners[3], corners[4]]
+        x1, y1, x2, y2 = (float(c) for c in corners)
+        west, east = (y1, y2) if self.filter_flip else (x1, x2)
+        geographic = self.filter_srid == 4326
+        if (y1 > y2 if self.filter_flip else x1 > x2) and geographic and west > east:
+            if self.filter_flip:
+                parts = [shapely.box(x1, west, x2, 180), shapely.box(x1, -180, x2, east)]
+            else:
+                parts = [shapely.box(west, y1, 180, y2), shapely.box(-180, y1, east, y2)]
+            return self._geometry_literal(shapely.MultiPolygon(parts))
+        return self._geometry_literal(shapely.box(x1, y1, x2, y2))
 
     @handle(list)
     def list_(self, node: list, *items: sql.Composable):
@@ -201,9 +262,14 @@ class SQLFilter(Evaluator):
 
     @handle(values.Envelope)
     def envelope(self, node: values.Envelope) -> sql.Composable:
-        return self._geometry_literal(shapely.geometry.box(node.x1, node.y1, node.x2, node.y2))
+        """CQL2 JSON's {"bbox": [minx, miny, maxx, maxy]}: pygeofilter passes the four
+        numbers in that order to Envelope(x1, x2, y1, y2), so its names do not say which
+        is which; the order does."""
+        return self._box([node.x1, node.x2, node.y1, node.y2])
 
     def _geometry_literal(self, shape: shapely.Geometry) -> sql.Composable:
+        if self.filter_srid == 4326:
+            _check_degrees(shape, self.filter_flip)
         if not shapely.is_valid(shape) and shape.geom_type not in ("Point", "MultiPoint"):
             shape = shapely.make_valid(shape)
         literal: sql.Composable = sql.SQL("ST_GeomFromWKB({}, {})").format(
@@ -214,6 +280,51 @@ class SQLFilter(Evaluator):
         if self.filter_srid != 4326:
             return sql.SQL("ST_Transform({}, 4326)").format(literal)
         return literal
+
+
+# CQL2's text functions, as SQL. CASEI is Unicode full case folding; PostgreSQL 15 has no
+# casefold(), so lower() and then the foldings lower() does not do that Greek and German
+# text needs: final sigma (ς) and the Greek symbol forms fold to the plain letter, ß to ss.
+# ACCENTI strips what Unicode's canonical decomposition (NFD) sets apart as combining marks
+# (U+0300-U+036F): Greek tonos and dialytika, Latin accents, cedillas and the like.
+CASE_FOLD = "replace(translate(lower({}::text), 'ςϐϑϕϖϰϱϵ', 'σβθφπκρε'), 'ß', 'ss')"
+ACCENT_FOLD = "regexp_replace(normalize({}::text, NFD), '[\u0300-\u036f]', '', 'g')"
+TEXT_FUNCTIONS = {"casei": CASE_FOLD, "lower": CASE_FOLD, "accenti": ACCENT_FOLD}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _require_text(node: Any, where: str) -> None:
+    """A text function's argument, or a LIKE pattern: text, a property, or a function."""
+    if not isinstance(node, str | ast.Attribute | ast.Function):
+        raise FilterError(f"{where} takes text, a property or a function, not {node!r}"[:120])
+
+
+def _require_geometry(node: Any, where: str) -> None:
+    """A spatial function's argument: the geometry property or a geometry literal."""
+    if isinstance(node, ast.Attribute) and node.name in GEOMETRY_NAMES:
+        return
+    if isinstance(node, values.Geometry | values.Envelope):
+        return
+    if isinstance(node, ast.Function) and node.name.lower() == "bbox":
+        return
+    raise FilterError(f"S_{where} takes geometries, not {node!r}"[:120])
+
+
+def _check_degrees(shape: shapely.Geometry, latitude_first: bool) -> None:
+    """A coordinate outside [-180, 180] x [-90, 90] in CRS84 (or EPSG:4326) is a client's
+    mistake, not an empty answer (OGC 21-065r2 tests S_INTERSECTS(geom, POINT(90 180)))."""
+    if shape.is_empty:
+        return
+    minx, miny, maxx, maxy = shapely.bounds(shape)
+    if latitude_first:
+        minx, miny, maxx, maxy = miny, minx, maxy, maxx
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise FilterError(
+            "a coordinate in the filter is outside longitude -180..180, latitude -90..90"
+        )
 
 
 def to_where(
@@ -229,6 +340,34 @@ def to_where(
         return SQLFilter(columns, geometry_column, filter_srid, filter_flip).evaluate(node)
     except RecursionError:
         raise FilterError("filter nested too deeply") from None
+
+
+def parse_json(document: Any) -> Any:
+    """CQL2 JSON (OGC 21-065r2) to pygeofilter's AST. pygeofilter 0.4 reads an older draft:
+    BETWEEN's bounds as one array, no ACCENTI, no GeometryCollection; the document is
+    brought to that form first (a copy: the caller's is not changed)."""
+    return parse_cql2_json(_older_draft(document))
+
+
+MORE_ARITHMETIC = {"%": Modulo, "div": IntegerDivision, "^": Power}
+
+
+def _older_draft(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_older_draft(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("type") == "GeometryCollection" and "geometries" in node:
+        return values.Geometry(node)  # pygeofilter knows a geometry only by its coordinates
+    node = {key: _older_draft(value) for key, value in node.items()}
+    op, args = node.get("op"), node.get("args")
+    if op == "between" and isinstance(args, list) and len(args) == 3:
+        return {**node, "args": [args[0], args[1:]]}
+    if op == "accenti" and isinstance(args, list):
+        return {"function": {"name": "accenti", "arguments": args}}
+    if op in MORE_ARITHMETIC and isinstance(args, list) and len(args) == 2:
+        return MORE_ARITHMETIC[op](*(parse_cql2_json(arg) for arg in args))
+    return node
 
 
 def _check_size(root: Any) -> None:

@@ -208,9 +208,10 @@ FILTER_LANG = Param(
     {"type": "string", "enum": ["cql2-text", "cql2-json", "cql-text"], "default": "cql2-text"},
 )  # fmt: skip
 FILTER_CRS = Param(
-    "filter-crs", "The CRS of the filter's geometries, as a URI (default CRS84).",
-    "Το σύστημα αναφοράς των γεωμετριών του φίλτρου (προεπιλογή CRS84).",
-    {"type": "string", "format": "uri"},
+    "filter-crs", "The CRS of the filter's geometries, one of the collection's CRSs (default "
+    "CRS84).",
+    "Το σύστημα αναφοράς των γεωμετριών του φίλτρου, ένα από του συνόλου (προεπιλογή CRS84).",
+    {"type": "string", "format": "uri-reference"},
 )  # fmt: skip
 RESULTTYPE = Param(
     "resulttype", "hits: only numberMatched, no features.",

@@ -1,4 +1,5 @@
-"""Where pygeoapi 0.24's behaviour is wrong for a server that runs several configurations.
+"""Where third-party code is wrong for us: pygeoapi 0.24's translation cache, and
+pygeofilter 0.4's CQL2 text string literals.
 
 pygeoapi.l10n.translate_struct caches the translated configuration per locale in a
 module-wide dict, whatever configuration it is given: once one configuration has rendered a
@@ -11,6 +12,14 @@ and still so on pygeoapi's master as read in December 2026); no issue about it w
 pygeoapi's tracker, so none is cited yet. tests/test_patches.py fails when pygeoapi fixes it
 (the patch can then go) or moves the internals the patch relies on.
 
+pygeofilter's CQL2 text grammar (0.4.0, pygeofilter/parsers/cql2_text/grammar.lark) falls
+short of CQL2 text (OGC 21-065r2) in three rules: a string literal runs from `'` to the next
+`'`, so the escapes of a quote (`''` or `\'`, /req/cql2-text/escaping) are refused and a
+name with an apostrophe cannot be filtered on; NOT takes one predicate, so `NOT (a OR b)` is
+refused; arithmetic lacks `%`, `div` and `^`. We build its parser again from its own grammar
+with those rules changed (tests/test_patches.py fails when the grammar no longer has a rule
+we replace, or when pygeofilter reads such filters itself).
+
 Nothing happens on import: create_app calls apply(), which may run any number of times.
 The translations stay in this module, beside the function pygeoapi calls in place of its own
 (pygeoapi has no way to hand it the application): they are keyed by the configuration object
@@ -20,11 +29,19 @@ version, state.Snapshot), so a caller only ever gets its own configuration's tra
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
+from pathlib import Path
 from typing import Any
 
 import cachetools
+import lark
 from pygeoapi import l10n
+from pygeofilter import ast
+from pygeofilter.parsers.cql2_text import parser as cql2_text
+
+from geoservice.server import cql
 
 _original = l10n.translate_struct  # pygeoapi's own: apply() has not replaced it yet
 _lock = threading.Lock()  # pygeoapi's translation (it uses its module-wide _cfg_cache)
@@ -52,6 +69,85 @@ def translate_struct(struct: Any, locale_: Any, is_config: bool = False) -> Any:
     return result
 
 
+# pygeofilter's rules, and ours. A quote inside a string literal is written '' or \'.
+SINGLE_QUOTED = 'SINGLE_QUOTED: "\'" /.*?/ "\'"'
+OUR_SINGLE_QUOTED = r"""SINGLE_QUOTED: /'(?:[^'\\]|''|\\.)*'/"""
+# NOT applies to any condition, a parenthesised OR among them (pygeofilter's: one predicate).
+NOT = """            | "NOT"i predicate                                               -> not_
+            | "NOT"i "(" predicate ")"                                       -> not_
+"""
+OUR_NOT = """            | "NOT"i condition_1 -> not_
+"""
+# CQL2's arithmetic has %, div and ^ besides + - * / (OGC 21-065r2, BNF arithmeticExpression).
+PRODUCT = """?product: atom
+        | product "*" atom                                                  -> mul
+        | product "/" atom                                                  -> div
+"""
+OUR_PRODUCT = """?product: power
+        | product "*" power -> mul
+        | product "/" power -> div
+        | product "%" power -> mod
+        | product "div"i power -> intdiv
+?power: atom
+      | atom "^" power -> pow
+"""
+RULES = {SINGLE_QUOTED: OUR_SINGLE_QUOTED, NOT: OUR_NOT, PRODUCT: OUR_PRODUCT}
+# The escapes of /req/cql2-text/escaping; any other backslash stays (LIKE reads \% and \_).
+ESCAPES = {"'": "'", "\\": "\\", "a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v"}
+ESCAPES |= {"f": "\f", "r": "\r"}
+_ESCAPE = re.compile(r"''|\\(.)", re.DOTALL)
+
+
+def unquote(token: str) -> str:
+    """The value of a CQL2 text string literal (with its quotes)."""
+
+    def one(match: re.Match) -> str:
+        if match.group(0) == "''":
+            return "'"
+        return ESCAPES.get(match.group(1), match.group(0))
+
+    return _ESCAPE.sub(one, token[1:-1])
+
+
+@lark.v_args(inline=True)  # as pygeofilter's: a rule's children as arguments
+class _Transformer(cql2_text.CQLTransformer):
+    def SINGLE_QUOTED(self, token: Any) -> str:  # noqa: N802 - lark's terminal name
+        return unquote(str(token))
+
+    def mod(self, lhs: Any, rhs: Any) -> cql.Modulo:
+        return cql.Modulo(lhs, rhs)
+
+    def intdiv(self, lhs: Any, rhs: Any) -> cql.IntegerDivision:
+        return cql.IntegerDivision(lhs, rhs)
+
+    def pow(self, lhs: Any, rhs: Any) -> cql.Power:
+        return cql.Power(lhs, rhs)
+
+    def neg(self, value: Any) -> Any:
+        """pygeofilter negates the value in Python, which fails for `-pop`."""
+        return -value if isinstance(value, int | float) else ast.Sub(0, value)
+
+
+@functools.cache
+def _cql2_text_parser() -> lark.Lark:
+    path = Path(cql2_text.__file__).with_name("grammar.lark")
+    grammar = path.read_text(encoding="utf-8")
+    for theirs, ours in RULES.items():
+        if grammar.count(theirs) != 1:
+            raise RuntimeError(f"pygeofilter's {path} no longer has the rule we replace")
+        grammar = grammar.replace(theirs, ours)
+    return lark.Lark(
+        grammar,
+        parser="lalr",
+        maybe_placeholders=False,
+        transformer=_Transformer(),
+        source_path=str(path),
+        import_paths=[str(path.parent.parent)],
+    )
+
+
 def apply() -> None:
-    """Put our translate_struct in pygeoapi's place (idempotent)."""
+    """Put our translate_struct in pygeoapi's place, and our CQL2 text parser in
+    pygeofilter's (`parse` reads the module's `parser` on each call); idempotent."""
     l10n.translate_struct = translate_struct
+    cql2_text.parser = _cql2_text_parser()

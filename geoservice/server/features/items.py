@@ -19,10 +19,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pyproj
-from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
+from geoservice.server import cql
 from geoservice.server.features.store import FeatureStore, Layer, Matched, Query, output_crs
 from geoservice.server.http_policy import QUERYABLES_REL, link_header
 from geoservice.server.params import ITEM, ITEMS
@@ -96,7 +96,7 @@ def parse_items_request(
         skip_geometry=ITEMS["skipGeometry"].read(params),
         output=output_crs(None if crs_uri == CRS84 else crs_uri),
     )
-    query = _with_filter(query, params, body)
+    query = _with_filter(query, params, body, collection.crs)
     hits_only = ITEMS["resulttype"].read(params) == "hits"
     return ItemsRequest(query, limit, offset, cursor, hits_only, crs_uri)
 
@@ -298,14 +298,14 @@ def _to_crs84(bbox: list[float], crs_uri: str) -> tuple[float, float, float, flo
         raise BadRequest(f"bbox cannot be expressed in CRS84: {err}") from None
 
 
-def _with_filter(query: Query, params: dict[str, str], body: bytes) -> Query:
+def _with_filter(query: Query, params: dict[str, str], body: bytes, offered: list[str]) -> Query:
     language = params.get("filter-lang")
     text = params.get("filter")
     if body and text is None:
         text, language = body.decode("utf-8", errors="replace"), "cql2-json"
     if text is None:
-        if language:
-            raise BadRequest("filter-lang given without filter")
+        if language or params.get("filter-crs"):
+            raise BadRequest(f"{'filter-lang' if language else 'filter-crs'} given without filter")
         return query
     ITEMS["filter"].parse(text)  # its length
     if language not in (None, "cql2-text", "cql-text", "cql2-json", "cql-json"):
@@ -314,7 +314,7 @@ def _with_filter(query: Query, params: dict[str, str], body: bytes) -> Query:
         ast = _parsed_filter(text, language in ("cql2-json", "cql-json"))
     except Exception as err:  # pygeofilter raises many kinds  # noqa: BLE001
         raise BadRequest(f"filter is not valid {language or 'cql2-text'}: {_short(err)}") from None
-    srid, flip = _filter_crs(params.get("filter-crs"))
+    srid, flip = _filter_crs(params.get("filter-crs"), offered)
     return replace(query, filter=ast, filter_srid=srid, filter_flip=flip)
 
 
@@ -324,13 +324,17 @@ def _with_filter(query: Query, params: dict[str, str], body: bytes) -> Query:
 def _parsed_filter(text: str, is_json: bool) -> Any:
     """A web map sends the same filter with every pan: pygeofilter's parser (lark) costs more
     than the rest of the request, so each text is parsed once (its AST is only read)."""
-    return parse_cql2_json(json.loads(text)) if is_json else parse_cql2_text(text)
+    return cql.parse_json(json.loads(text)) if is_json else parse_cql2_text(text)
 
 
-def _filter_crs(crs_uri: str | None) -> tuple[int, bool]:
-    """The SRID of the filter's geometries, and whether they give latitude first."""
+def _filter_crs(crs_uri: str | None, offered: list[str]) -> tuple[int, bool]:
+    """The SRID of the filter's geometries, and whether they give latitude first. The
+    collection's CRSs are accepted, any other is a 400 (OGC API Features Part 3,
+    /req/filter/filter-crs-param C)."""
     if not crs_uri or crs_uri == CRS84:
         return 4326, False
+    if crs_uri not in offered:
+        raise BadRequest(f"filter-crs '{crs_uri}' is not offered; offered: {', '.join(offered)}")
     try:
         crs = pyproj.CRS.from_user_input(crs_uri)
         srid = crs.to_epsg()
