@@ -74,8 +74,9 @@ class Contact(Strict):
 
 
 SourceFormat = Literal[
-    "shapefile", "geopackage", "geojson", "geojsonseq", "kml", "delimited", "gml", "flatgeobuf"
-]
+    "shapefile", "geopackage", "geojson", "geojsonseq", "kml", "delimited", "gml", "flatgeobuf",
+    "spreadsheet", "dxf",
+]  # fmt: skip
 
 
 class Source(Strict):

@@ -143,6 +143,35 @@ def test_a_kmz_bomb_is_refused(refused, tmp_path):
     refused(path, r"bomb\.kmz: the member 'doc\.kml' unpacks to .* \(a zip bomb\?\)")
 
 
+@pytest.mark.parametrize(
+    "driver, suffix, sheet",
+    [("XLSX", "xlsx", "xl/worksheets/sheet1.xml"), ("ODS", "ods", "content.xml")],
+)
+def test_a_spreadsheet_bomb_is_refused(refused, tmp_path, driver, suffix, sheet):
+    """An XLSX or ODS is a zip archive: its sheet can unpack to gigabytes of XML (here a good
+    sheet padded with blanks, which GDAL would read through, and load)."""
+    source = tmp_path / "src" / f"good.{suffix}"
+    source.parent.mkdir()
+    table = gpd.GeoDataFrame({"Όνομα": ["Θέρμη"], "x": [22.94], "y": [40.64]})
+    table.to_file(source, driver=driver, engine="pyogrio")
+    path = tmp_path / f"bomb.{suffix}"
+    with zipfile.ZipFile(source) as good, zipfile.ZipFile(path, "w") as archive:
+        for info in good.infolist():
+            if info.filename == sheet:
+                head, rest = good.read(info).split(b"?>", 1)
+                packed = zipfile.ZipInfo(sheet)
+                packed.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(packed, "w", force_zip64=True) as stream:
+                    stream.write(head + b"?>")
+                    for _ in range(64):
+                        stream.write(b" " * (1 << 20))
+                    stream.write(rest)
+            else:
+                archive.writestr(info, good.read(info))
+    message = refused(path, rf"bomb\.{suffix}: the member '{sheet}' unpacks to .* times")
+    assert "zip bomb" in message
+
+
 def test_an_archive_bigger_than_the_limit_unpacked_is_refused(refused, tmp_path, monkeypatch):
     monkeypatch.setattr(archives, "MAX_ARCHIVE_BYTES", 1 << 20)
     shp = write_shapefile(tmp_path / "src")

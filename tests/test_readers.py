@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
@@ -190,11 +191,14 @@ def write_format(frame: gpd.GeoDataFrame, folder: Path, fmt: str) -> tuple[Path,
                 if part != path:
                     archive.write(part, f"data/{part.name}")
         return path, {}
-    if fmt == "csv":
-        path = folder / "layer.csv"
+    if fmt in ("csv", "xlsx", "ods"):
+        path = folder / f"layer.{fmt}"
         table = pd.DataFrame(frame.drop(columns="geometry"))
         table["lon"], table["lat"] = frame.geometry.x, frame.geometry.y
-        table.to_csv(path, index=False)
+        if fmt == "csv":
+            table.to_csv(path, index=False)
+        else:  # GDAL's spreadsheet writers
+            pyogrio.write_dataframe(gpd.GeoDataFrame(table), path, driver=fmt.upper())
         return path, {"crs": "EPSG:4326"}
     path = folder / f"layer.{fmt}"
     driver = {"geojsonl": "GeoJSONSeq", "kml": "KML", "gml": "GML", "fgb": "FlatGeobuf"}
@@ -202,7 +206,7 @@ def write_format(frame: gpd.GeoDataFrame, folder: Path, fmt: str) -> tuple[Path,
     return path, {}
 
 
-FORMATS = ["shp", "zip", "gpkg", "geojson", "geojsonl", "fgb", "gml", "csv", "kml"]
+FORMATS = ["shp", "zip", "gpkg", "geojson", "geojsonl", "fgb", "gml", "csv", "kml", "xlsx", "ods"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -33,6 +33,9 @@ FORMAT_BY_SUFFIX = {
     ".txt": "delimited",
     ".gml": "gml",
     ".fgb": "flatgeobuf",
+    ".xlsx": "spreadsheet",
+    ".ods": "spreadsheet",
+    ".dxf": "dxf",
 }
 
 

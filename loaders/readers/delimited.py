@@ -1,5 +1,6 @@
 """Delimited text (CSV, TSV, whitespace-separated tables) with coordinate or WKT columns, read
 with pandas: GDAL's CSV driver cannot read whitespace-separated tables without a header.
+coordinate_layer (which columns are the geometry) serves spreadsheets too (spreadsheet.py).
 """
 
 from __future__ import annotations
@@ -48,18 +49,30 @@ def read_delimited(path: Path, source: Source) -> RawLayer:
         skipinitialspace=True,
         engine="python" if sep not in (",", ";", "\t", "|", r"\s+") else "c",
     )
-    table = _name_columns(table, source, path.name)
-    table = table.apply(lambda s: s.str.strip()).replace("", None)
-    geometry, wkt = _table_geometry(table, source, path.name, first_line=skip + 1 + source.header)
-    if wkt is not None:
-        table = table.drop(columns=[wkt])
-    table = _infer_types(table)
-    frame = gpd.GeoDataFrame(table, geometry=geometry, crs=None)
+    frame, wkt = coordinate_layer(table, source, path.name, skip + 1 + source.header)
     warnings = list(guess.warnings)
     if guess.confidence < 1.0:
         warnings.insert(0, read_as(path.name, guess))
     return RawLayer(frame, None, guess.encoding, guess.confidence, warnings, [path], None,
                     driver="delimited text", geometry_type=None if wkt else "Point")  # fmt: skip
+
+
+def coordinate_layer(
+    table: pd.DataFrame, source: Source, display: str, first_line: int, *, infer: bool = True
+) -> tuple[gpd.GeoDataFrame, str | None]:
+    """A table's rows as features (no CRS yet): the geometry from its coordinate columns or
+    its WKT column (then dropped), named or found by their usual names; text trimmed, an
+    empty cell missing. `first_line`: the source line (or sheet row) of the first row, for
+    errors. `infer`: types from the text (a spreadsheet's cells have their own)."""
+    table = _name_columns(table, source, display)
+    text = [c for c in table.columns if pd.api.types.is_string_dtype(table[c])]
+    table[text] = table[text].apply(lambda s: s.str.strip()).replace("", None)
+    geometry, wkt = _table_geometry(table, source, display, first_line)
+    if wkt is not None:
+        table = table.drop(columns=[wkt])
+    if infer:
+        table = _infer_types(table)
+    return gpd.GeoDataFrame(table, geometry=geometry, crs=None), wkt
 
 
 def _text_encoding(data: bytes, override: str | None) -> enc.EncodingGuess:
@@ -153,6 +166,8 @@ def _table_geometry(
 
 
 def _numbers(column: pd.Series, display: str, first_line: int) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(column):  # a spreadsheet's number cells
+        return column.to_numpy(dtype=float, na_value=np.nan)
     text = column.str.replace(",", ".", regex=False)  # decimal comma (Greek spreadsheets)
     values = pd.to_numeric(text, errors="coerce")
     bad = values.isna() & column.notna()

@@ -25,6 +25,7 @@ from loaders.readers.gdal import (
 )
 from loaders.readers.kml import read_kml, read_kmz
 from loaders.readers.shapefile import read_shapefile
+from loaders.readers.spreadsheet import read_dxf, read_spreadsheet
 
 # A renamed file is told by its first bytes: a clear refusal instead of a parser's complaint.
 _SIGNATURES = {
@@ -42,6 +43,7 @@ _SIGNATURES = {
     b"SQLite format 3\x00": "an SQLite database",
 }
 _EXPECTED_SIGNATURE = {"zip": "a zip archive", "kmz": "a zip archive",
+                       "spreadsheet": "a zip archive",  # XLSX and ODS are zip archives
                        "geopackage": "an SQLite database"}  # fmt: skip
 
 
@@ -97,6 +99,8 @@ def _format_of(path: Path, source: Source) -> str:
         raise SourceError(f"{path} is a folder: name the file to load")
     if suffix in RASTER_SUFFIXES:
         raise SourceError(f"{path.name} is a raster (grid) file: only vector layers can be loaded")
+    if suffix == ".xls":  # GDAL's XLS driver (FreeXL) is not in our build
+        raise SourceError(f"{path.name} is an old binary Excel file: save it as .xlsx")
     if suffix in FORMAT_BY_SUFFIX:
         return FORMAT_BY_SUFFIX[suffix]
     if source.x_field or source.wkt_field or source.delimiter or not source.header:
@@ -119,4 +123,6 @@ _READERS: dict[str, Callable[[Path, Source], RawLayer]] = {
     "kml": read_kml,
     "kmz": read_kmz,
     "delimited": read_delimited,
+    "spreadsheet": read_spreadsheet,
+    "dxf": read_dxf,
 }
