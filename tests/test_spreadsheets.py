@@ -150,6 +150,7 @@ def greek_drawing(tmp_path: Path) -> Path:
             shapely.box(410_000, 4_497_000, 410_010, 4_497_010),
             shapely.LineString([(410_000, 4_497_000), (410_100, 4_497_100)]),
         ],
+        crs="EPSG:2100",  # which the drawing will not keep
     )
     written = tmp_path / "gdal.dxf"
     pyogrio.write_dataframe(shapes, written, driver="DXF")
@@ -177,3 +178,21 @@ def test_a_cad_drawing_needs_a_declared_crs(settings, client, tmp_path):
     lon, lat = TO_WGS84.transform(410_005.0, 4_497_005.0)
     assert got["Κείμενα"]["geometry"]["coordinates"][:2] == pytest.approx([lon, lat], abs=1e-6)
     assert got["Δρόμοι"]["geometry"]["type"] in ("LineString", "MultiLineString")
+
+
+def test_a_cad_drawing_on_the_command_line(settings, tmp_path):
+    from click.testing import CliRunner
+
+    from geoservice.cli import main
+
+    path = greek_drawing(tmp_path)
+    env = {"DATABASE_URL": settings.dsn}
+    args = ["load", str(path), "--id", "sheet-cli-dxf", "--licence", "CC0-1.0"]
+    refused = CliRunner().invoke(main, args, env=env)
+    assert refused.exit_code != 0
+    message = " ".join(refused.output.split())
+    assert "a CAD drawing (DXF) does not say which coordinate reference system" in message
+    assert "--crs" in message and "Traceback" not in refused.output
+    loaded = CliRunner().invoke(main, [*args, "--crs", "EPSG:2100"], env=env)
+    assert loaded.exit_code == 0, loaded.output
+    assert "published sheet-cli-dxf: 3 features" in " ".join(loaded.output.split())
