@@ -218,13 +218,15 @@ def test_a_load_killed_at_any_moment_leaves_the_published_layer(
 def _kill_inside_the_swap(
     settings: Settings, watcher: psycopg.Connection, process: subprocess.Popen, cid: str
 ) -> None:
-    """A reader holds the published table, so the swap transaction blocks on its DROP: the
-    loader is killed with its swap half done (inside the transaction)."""
+    """A reader holds the published table, so the swap transaction blocks on moving it away
+    (to the kept versions) or dropping it: the loader is killed with its swap half done
+    (inside the transaction)."""
     with db.connect(settings) as reader:
         reader.execute(f'SELECT count(*) FROM data."{cid}"')  # holds ACCESS SHARE
         wait_for(
             lambda: any(
-                q.startswith("DROP TABLE") and w == "Lock" for q, w in loader_activity(watcher)
+                q.startswith(("DROP TABLE", "ALTER TABLE")) and w == "Lock"
+                for q, w in loader_activity(watcher)
             ),
             process,
             "the swap",
