@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import lxml.html
 import psycopg
@@ -367,3 +367,58 @@ def test_a_failed_loads_error_is_kept_in_both_languages(settings, demo_collectio
     assert row["error_texts"]["el"].startswith(
         "το αναγνωριστικό 'code' δεν είναι μοναδικό: 2 στοιχεία μοιράζονται 1 τιμή(ές)"
     )
+
+
+# -- a dataset page's search of its features ---------------------------------------------------
+
+
+def found(doc) -> list[str]:
+    return [row.text_content() for row in doc.xpath('//table[@id="found-table"]/tbody/tr')]
+
+
+@pytest.mark.parametrize("typed", ["καλαμαριας", "ΚΑΛΑΜΑΡΙΑΣ", "Καλαμαριάς", "αλαμαρ"])
+def test_a_dataset_page_finds_its_features_by_their_words(client, typed):
+    doc = page(client, f"/portal/datasets/municipalities?find={typed}")
+    rows = found(doc)
+    assert len(rows) == 1 and "Καλαμαριάς" in rows[0], rows
+    count = doc.xpath('string(//*[@id="found-count"])')
+    assert count.startswith(f"1 στοιχείο έχει «{typed}»"), count
+    assert doc.get_element_by_id("find-words").get("value") == typed
+    # the link gives the same features through the items API's filter
+    api = doc.xpath('//*[@id="found-count"]/a/@href')[0]
+    answer = client.get(api.replace("f=html", "f=json")).get_json()
+    assert [f["properties"]["name_greek"] for f in answer["features"]] == ["Καλαμαριάς"]
+
+
+def test_finding_features_in_english_and_with_like_characters(client):
+    doc = page(client, "/portal/datasets/municipalities?find=a&lang=en")
+    assert doc.xpath('string(//*[@id="found-count"])').startswith(
+        "9 features have “a”"
+    )  # 9 of 11 names
+    for literal in ("%", "_", "\\"):  # LIKE's special characters are only characters
+        doc = page(client, f"/portal/datasets/municipalities?find={quote(literal)}&lang=el")
+        assert found(doc) == []
+        assert doc.xpath('string(//*[@id="found-count"])').startswith("0 στοιχεία έχουν")
+    response = client.get("/portal/datasets/municipalities?find=" + "α" * 101)
+    assert response.status_code == 400
+    assert "find: at most 100 characters" in response.get_data(as_text=True)
+
+
+def test_finding_features_keeps_the_access_rules(client, internal_values):
+    path = f"/portal/datasets/{VALUES_LAYER}?find=ψαροπουλας"
+    staff = page(client, path, Authorization=f"Bearer {internal_values}")
+    assert [HIDDEN_VALUE in row for row in found(staff)] == [True]
+    anonymous = client.get(path)
+    assert anonymous.status_code == 404
+    assert HIDDEN_VALUE not in anonymous.get_data(as_text=True)
+    absent = client.get(path.replace(VALUES_LAYER, "no-such-layer")).get_data(as_text=True)
+    assert anonymous.get_data(as_text=True) == absent.replace("no-such-layer", VALUES_LAYER)
+
+
+def test_finding_features_in_the_browser(portal):
+    portal.goto(portal.base + "/portal/datasets/municipalities")
+    portal.get_by_label("Λέξεις σε ένα πεδίο κειμένου").fill("θερμη")
+    portal.get_by_role("button", name="Αναζήτηση", exact=True).click()
+    expect(portal.locator("#found-table tbody tr")).to_have_count(1)
+    assert "Θέρμης" in portal.locator("#found-table").inner_text()
+    assert_accessible(portal, "dataset-find", screenshot=False)

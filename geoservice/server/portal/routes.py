@@ -25,7 +25,7 @@ from geoservice.errors import BadRequest, NotFound
 from geoservice.server import identity
 from geoservice.server.features import downloads
 from geoservice.server.params import PORTAL_DOWNLOAD
-from geoservice.server.portal import catalogue, display, i18n
+from geoservice.server.portal import catalogue, display, finding, i18n
 from geoservice.server.portal.places import outline, places
 from geoservice.store import db
 from geoservice.store.vocabularies import INSPIRE
@@ -184,8 +184,23 @@ def dataset(dataset_id: str) -> Response:
             return render_page("portal/not_found.html", status=404, message=str(err))
         history = catalogue.history(conn, dataset_id)
     latest = next((h for h in history if h["status"] == "published"), None)
+    # A search of the features' text fields (?find=), on the caller's own snapshot.
+    words = (request.args.get("find") or "").strip()
+    text_fields = [f["name"] for f in entry.get("fields") or [] if f.get("type") == "string"]
+    collection = snapshot.collections.get(dataset_id)
+    found = error = None
+    if words and collection is not None and text_fields:
+        try:
+            found = finding.find(collection, text_fields, words)
+        except BadRequest as err:
+            error = str(err)
     return render_page(
         "portal/dataset.html",
+        status=400 if error else 200,
+        find=words,
+        found=found,
+        find_error=error,
+        text_fields=text_fields,
         entry=entry,
         history=history,
         latest=latest,
