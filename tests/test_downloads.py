@@ -6,6 +6,7 @@ import csv
 import dataclasses
 import io
 import json
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -265,3 +266,48 @@ def test_a_geopackage_opens_in_debian_gdal_without_a_warning(client, tmp_path, d
     )
     assert "Warning" not in result.stderr and "Warning" not in result.stdout, result.stderr
     assert f"Feature Count: {expected}" in result.stdout
+
+
+def test_the_form_defaults_change_nothing_for_other_formats(client):
+    """The portal's form sends geometry=wkt (its select's default) whatever the format."""
+    response = client.get(POINTS, query_string={"format": "gpkg", "geometry": "wkt", "bom": "no"})
+    assert response.status_code == 200
+    assert response.get_data().startswith(b"SQLite format 3\x00")
+
+
+def test_the_portal_form_offers_the_csv_options(client):
+    points = client.get("/portal/datasets/settlements?lang=en").get_data(as_text=True)
+    polygons = client.get("/portal/datasets/municipalities?lang=en").get_data(as_text=True)
+    for page in (points, polygons):
+        assert 'id="csv-options"' in page and 'name="bom" value="true"' in page
+    assert 'name="geometry"' in points and 'value="wkt-xy"' in points
+    assert 'name="geometry"' not in polygons  # X/Y columns are for points only
+
+
+def test_the_form_sends_the_csv_options_with_a_csv_only(live_server, tmp_path):
+    """In a browser: the options are disabled (not sent) unless the format is CSV."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install -e '.[test]'")
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "no Chromium: apt-get install chromium"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_context(accept_downloads=True).new_page()
+        page.goto(f"{live_server}/portal/datasets/settlements?lang=en")
+        bom = page.locator("#download-bom")
+        sync_api.expect(bom).to_be_disabled()  # GeoJSON, the first format
+        page.select_option("#format", "csv")
+        sync_api.expect(bom).to_be_enabled()
+        bom.check()
+        page.select_option("#download-geometry", "xy")
+        with page.expect_download() as download:
+            page.click("#download-button")
+        data = Path(download.value.path()).read_bytes()
+        assert data.startswith(BOM + b"X,Y,") and b"WKT" not in data[:100]
+        page.select_option("#format", "gpkg")  # the box stays ticked, but is not sent
+        sync_api.expect(bom).to_be_disabled()
+        with page.expect_download() as download:
+            page.click("#download-button")
+        assert Path(download.value.path()).read_bytes().startswith(b"SQLite format 3\x00")
+        browser.close()

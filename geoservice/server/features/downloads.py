@@ -118,9 +118,9 @@ def _csv_choices(collection: Collection, fmt: Format, params: dict[str, str]) ->
     file's CRS beside the WKT (`geometry=wkt-xy`) or instead of it (`geometry=xy`)."""
     bom = PORTAL_DOWNLOAD["bom"].read(params)
     geometry = PORTAL_DOWNLOAD["geometry"].read(params)
-    if fmt.driver != "CSV":
-        if given := [p for p in CSV_CHOICES if PORTAL_DOWNLOAD[p].raw(params) is not None]:
-            raise BadRequest(f"{given[0]}: applies to CSV files only (format=csv)")
+    if fmt.driver != "CSV":  # the defaults (the portal's form sends them) change nothing
+        if bom or geometry != "wkt":
+            raise BadRequest(f"{'bom' if bom else 'geometry'}: applies to CSV files only")
         return fmt
     kind = collection.layer.geometry_type
     if geometry != "wkt" and kind != "Point":

@@ -151,4 +151,12 @@
         });
         map.on('moveend', sync);
     }
+    // The CSV options go with a CSV only (a disabled fieldset's fields are not sent).
+    var fileFormat = document.getElementById('format');
+    var csvOptions = document.getElementById('csv-options');
+    if (fileFormat && csvOptions) {
+        var toggle = function () { csvOptions.disabled = fileFormat.value !== 'csv'; };
+        fileFormat.addEventListener('change', toggle);
+        toggle();
+    }
 })();
