@@ -10,7 +10,8 @@ Every GDAL failure becomes a SourceError with one sentence naming the file.
 One module per job: dispatch (read_source: which reader, what the first bytes say, errors as
 one sentence), base (RawLayer, the formats by suffix), gdal (the formats GDAL reads well),
 shapefile (its checks and .dbf encoding), archives (zip layers and the guards of every
-archive), kml, delimited (CSV and other text tables).
+archive), kml, delimited (CSV and other text tables), spreadsheet (XLSX and ODS sheets, DXF
+drawings).
 """
 
 from loaders.readers.archives import MAX_ARCHIVE_BYTES, MAX_RATIO, RATIO_FLOOR
