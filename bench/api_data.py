@@ -107,6 +107,7 @@ def descriptors(sizes: Sizes) -> list[Descriptor]:
                 "id": cid,
                 "title": f"Benchmark {kind} ({n})",
                 "source": {"path": str(cached_layer(kind, n))},
+                "licence": "CC0-1.0",  # generated here: ours to dedicate
                 "identifier": "id",
                 # FlatGeobuf keeps the date as text; `code` is what the filter scenario queries,
                 # declared for an index as a city would for a field its users filter on.
@@ -120,6 +121,7 @@ def descriptors(sizes: Sizes) -> list[Descriptor]:
             "id": "bench_nomoi",
             "title": "Νομοί (benchmark)",
             "source": {"path": str(NOMOI), "encoding": "cp1253"},
+            "licence": "CC-BY-4.0",  # geodata.gov.gr, as the demo states it
             "identifier": "ESYE_ID",
         },
         origin="bench_nomoi",

@@ -197,7 +197,13 @@ def run_geoservice(ctx: Context, src: SourceFile, table: str) -> None:
     if src.encoding:
         source["encoding"] = src.encoding
     descriptor = parse_descriptor(
-        {"id": _collection_id(src), "title": f"benchmark {src.key}", "source": source},
+        # published for no one: internal (a public layer must state its licence)
+        {
+            "id": _collection_id(src),
+            "title": f"benchmark {src.key}",
+            "source": source,
+            "access": "internal",
+        },  # fmt: skip
         base_dir=src.path.parent,
         origin="bench",
     )

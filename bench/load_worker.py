@@ -26,7 +26,8 @@ def main() -> None:
         if job.get("encoding"):
             source["encoding"] = job["encoding"]
         descriptor = parse_descriptor(
-            {"id": job["id"], "title": job["title"], "source": source},
+            # published for no one: internal (a public layer must state its licence)
+            {"id": job["id"], "title": job["title"], "source": source, "access": "internal"},
             base_dir=Path(job["path"]).parent,
             origin="bench",
         )

@@ -119,6 +119,14 @@ def _require_embedded(settings: Settings) -> None:
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--id", "collection_id", help="Collection id, when SOURCE is a data file.")
 @click.option("--title", help="Title, when SOURCE is a data file (default: from the file name).")
+@click.option(
+    "--licence",
+    "--license",
+    "licence",
+    help="The data file's licence, an SPDX id (e.g. ODbL-1.0): never assumed; a public layer "
+    "needs one (a descriptor states it as `licence:`).",
+)
+@click.option("--licence-url", help="Where the data file's licence is to be read.")
 @click.option("--layer", help="Layer to read from a multi-layer file (GeoPackage, ...).")
 @click.option("--crs", help="Source CRS when the file has none or a wrong one, e.g. EPSG:2100.")
 @click.option("--encoding", help="Text encoding of the source, e.g. cp1253 (default: detect).")
@@ -148,6 +156,8 @@ def load(
     source: Path,
     collection_id: str | None,
     title: str | None,
+    licence: str | None,
+    licence_url: str | None,
     layer: str | None,
     crs: str | None,
     encoding: str | None,
@@ -168,7 +178,7 @@ def load(
     \b
     Examples:
       geoservice load collections/municipalities.yml
-      geoservice load roads.shp --id roads --crs EPSG:2100
+      geoservice load roads.shp --id roads --crs EPSG:2100 --licence ODbL-1.0
       geoservice load collections/cadastre-orthophotos-wms.yml
     """
     from geoservice.store import db as database
@@ -184,8 +194,10 @@ def load(
         out.print(f"catalogued [bold]{entry.id}[/bold] ({entry.kind}, {len(entry.links)} links)")
         return
     if source.suffix.lower() in (".yml", ".yaml"):
-        if collection_id or title:
-            raise click.UsageError("--id/--title go with a data file; a descriptor names its own")
+        if collection_id or title or licence or licence_url:
+            raise click.UsageError(
+                "--id/--title/--licence go with a data file; a descriptor names its own"
+            )
         given = {"--layer": layer, "--crs": crs, "--encoding": encoding, "--x-field": x_field,
                  "--y-field": y_field, "--wkt-field": wkt_field}  # fmt: skip
         if named := [option for option, value in given.items() if value]:
@@ -205,6 +217,8 @@ def load(
             source,
             collection_id,
             title=title,
+            licence=licence,
+            licence_url=licence_url,
             layer=layer,
             crs=crs,
             encoding=encoding,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -33,7 +32,7 @@ def entry_for_collection(record: dict[str, Any], examples: dict[str, list[str]])
         title=d["title"],
         description=d.get("description") or d["title"],
         keywords={lang: list(words) for lang, words in (d.get("keywords") or {}).items()},
-        licence=d.get("licence") or "unknown",
+        licence=d.get("licence") or None,  # never assumed: None is "not stated"
         licence_url=d.get("licence_url"),
         attribution=d.get("attribution"),
         contact=d.get("contact"),
@@ -50,7 +49,9 @@ def entry_for_collection(record: dict[str, Any], examples: dict[str, list[str]])
             )
             for f in record["fields"]
         ],
-        updated=_iso(record.get("updated_at") or datetime.now().astimezone()),
+        # The data's own last change (descriptor or source), None when unknown: never the
+        # load time, which the load history keeps.
+        updated=record.get("data_updated"),
         update_frequency=d.get("update_frequency") or "unknown",
         access=d.get("access") or "public",
         groups=list(d.get("groups") or []),

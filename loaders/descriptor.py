@@ -6,11 +6,13 @@ Validated strictly: an unknown key is an error naming that key, never a silent d
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -128,11 +130,16 @@ class Descriptor(Strict):
     title: Text
     description: Text | None = None
     keywords: Keywords = Keywords()
-    licence: str = "CC-BY-4.0"
+    # An SPDX id (CC-BY-4.0, ODbL-1.0, ...; LicenseRef-... for others): never assumed. Absent,
+    # the licence is "not stated" everywhere, and a public layer is refused (loaders/pipeline.py).
+    licence: str | None = Field(None, validation_alias=AliasChoices("licence", "license"))
     licence_url: str | None = None
     attribution: str | None = None
     contact: Contact | None = None
     source: Source
+    # When the data itself last changed (not when it was loaded): overrides what the source
+    # says (a GeoPackage's last_change, a DBF header's date); neither: "unknown".
+    data_updated: date | datetime | None = None
     identifier: str | None = Field(None, description="source field holding a unique feature id")
     fields: Fields = Fields()
     temporal_field: str | None = None
@@ -163,6 +170,11 @@ class Descriptor(Strict):
             raise ValueError("access 'restricted' needs 'groups': the groups allowed to see it")
         if self.groups and self.access != "restricted":
             raise ValueError("'groups' applies only to access 'restricted'")
+        if (self.licence or "").startswith("LicenseRef-") and not self.licence_url:
+            raise ValueError(
+                f"licence '{self.licence}' is no SPDX licence: give its text's address as "
+                "'licence_url'"
+            )
         return self
 
     @property
@@ -173,6 +185,35 @@ class Descriptor(Strict):
     def public_dict(self) -> dict:
         """What the server and catalogue keep of the descriptor."""
         return self.model_dump(mode="json", exclude={"base_dir"})
+
+
+def instant(value: date | datetime) -> datetime:
+    """A date or datetime as an aware datetime (UTC when it says no zone)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def rfc3339(value: date | datetime | str | None) -> str | None:
+    """A date as RFC 3339 text: a day stays a day ("2011-05-17"), an instant is in UTC."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return instant(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def require_stated_licence(descriptor: Descriptor) -> None:
+    """A public layer says under which licence it is published: none is ever assumed."""
+    if descriptor.access == "public" and not descriptor.licence:
+        raise ConfigError(
+            f"'{descriptor.id}' is public and states no licence (none is assumed): write it in "
+            "the descriptor as `licence: <SPDX id>` (e.g. CC-BY-4.0, ODbL-1.0, CC0-1.0; "
+            "LicenseRef-<name> with `licence_url:` for any other), or --licence ID with a data "
+            "file; a layer whose licence is unknown can be published as `access: internal`"
+        )
 
 
 def parse_descriptor(
@@ -202,14 +243,22 @@ def load_descriptor(path: Path | str) -> Descriptor:
 
 
 def descriptor_for_file(
-    path: Path, collection_id: str, title: str | None = None, **source: object
+    path: Path,
+    collection_id: str,
+    title: str | None = None,
+    licence: str | None = None,
+    licence_url: str | None = None,
+    **source: object,
 ) -> Descriptor:
-    """Sensible defaults for `geoservice load FILE --id ID` (no descriptor written)."""
+    """Sensible defaults for `geoservice load FILE --id ID` (no descriptor written); the
+    licence only when stated (--licence): it is never assumed."""
     title = title or re.sub(r"[_-]+", " ", Path(path).stem).strip() or collection_id
     return parse_descriptor(
         {
             "id": collection_id,
             "title": title,
+            **({"licence": licence} if licence else {}),
+            **({"licence_url": licence_url} if licence_url else {}),
             "source": {
                 "path": str(Path(path).resolve()),
                 **{k: v for k, v in source.items() if v is not None},

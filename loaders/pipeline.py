@@ -20,7 +20,7 @@ from geoservice.settings import Settings
 from geoservice.store import db, registry, tables
 from loaders import changes, notices, personal, writer
 from loaders.changes import Changes
-from loaders.descriptor import Descriptor
+from loaders.descriptor import Descriptor, require_stated_licence, rfc3339
 from loaders.model import PreparedLayer
 from loaders.prepare import prepare
 from loaders.readers import read_source
@@ -65,6 +65,7 @@ def load(
     accepts (loaders/changes.py) stops unless `accept_changes`. A `dry_run` does every step
     but publishing and leaves nothing behind (no table, no history); its report says what
     would change and what would stop it."""
+    require_stated_licence(descriptor)  # before anything is read or written
     steps = steps or Steps()
     started = time.monotonic()
     source = descriptor.source_path
@@ -95,8 +96,17 @@ def load(
             accepted = changes.KINDS if accept_changes else descriptor.accept_changes
             if not dry_run:  # may refuse: nothing written
                 changes.check(descriptor.id, found, accepted, settings.feature_loss_limit)
+            updated = rfc3339(descriptor.data_updated) or raw.data_updated
             report = _write(
-                settings, conn, descriptor, layer, table, load_id, steps, publish=not dry_run
+                settings,
+                conn,
+                descriptor,
+                layer,
+                table,
+                load_id,
+                steps,
+                updated=updated,
+                publish=not dry_run,
             )
             report.changes, report.published = found, not dry_run
             limit = settings.feature_loss_limit
@@ -140,6 +150,7 @@ def _write(
     table: str,
     load_id: int,
     steps: Steps,
+    updated: str | None = None,
     publish: bool = True,
 ) -> LoadReport:
     steps.stage("writing", total=len(layer.frame))
@@ -173,6 +184,7 @@ def _write(
         "geojson_column": geojson_column,
         "mean_vertices": vertices,
         "page_anchors": writer.page_anchors(conn, table, key, layer),
+        "data_updated": updated,  # the data's own date (None: unknown), not the load's
     }
     if publish:
         steps.stage("publishing")

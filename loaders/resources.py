@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import psycopg
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 
 from geoservice.errors import ConfigError, NotFound
 from geoservice.settings import Settings
@@ -33,7 +33,9 @@ from loaders.descriptor import (
     Strict,
     Text,
     _explain,
+    instant,
     read_yaml,
+    rfc3339,
 )
 
 # What a resource descriptor's `type` may be: the record's OGC API Records `type` (a layer's
@@ -75,7 +77,7 @@ class Temporal(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Temporal:
-        if self.start and self.end and _instant(self.start) > _instant(self.end):
+        if self.start and self.end and instant(self.start) > instant(self.end):
             raise ValueError("start is after end")
         return self
 
@@ -86,7 +88,7 @@ class Resource(Strict):
     title: Text
     description: Text | None = None
     keywords: Keywords = Keywords()
-    licence: str = "CC-BY-4.0"
+    licence: str | None = Field(None, validation_alias=AliasChoices("licence", "license"))
     licence_url: str | None = None
     attribution: str | None = None
     contact: Contact | None = None
@@ -96,7 +98,7 @@ class Resource(Strict):
     bbox: list[float] | None = Field(None, description="CRS84: [west, south, east, north]")
     temporal: Temporal | None = None
     update_frequency: Frequency = "unknown"
-    updated: date | datetime | None = Field(None, description="last change (default: now)")
+    updated: date | datetime | None = Field(None, description="last change (absent: unknown)")
     links: list[ResourceLink] = Field(min_length=1)
 
     # The same conveniences as a layer descriptor: one string for both languages.
@@ -184,7 +186,6 @@ def entry_for_resource(resource: Resource, created: str | None = None) -> Entry:
     """The catalogue entry of a resource: its descriptor, no data-derived parts."""
     d = resource.model_dump(mode="json")
     temporal = resource.temporal
-    updated = resource.updated or datetime.now(UTC).replace(microsecond=0)
     return Entry(
         id=resource.id,
         kind=resource.type,
@@ -197,11 +198,11 @@ def entry_for_resource(resource: Resource, created: str | None = None) -> Entry:
         contact=d["contact"],
         inspire_theme=resource.inspire_theme,
         bbox=list(resource.bbox) if resource.bbox else None,
-        temporal=[_rfc3339(temporal.start), _rfc3339(temporal.end)]
+        temporal=[rfc3339(temporal.start), rfc3339(temporal.end)]
         if temporal and (temporal.start or temporal.end)
         else None,
         created=created,
-        updated=_rfc3339(updated),
+        updated=rfc3339(resource.updated),  # never the time of publication: unknown
         update_frequency=resource.update_frequency,
         access=resource.access,
         groups=list(resource.groups),
@@ -230,8 +231,8 @@ def publish(conn: psycopg.Connection, resource: Resource) -> Entry:
             "SELECT entry->>'created', updated FROM geoservice.records WHERE id = %s",
             (resource.id,),
         ).fetchone()
-        created = (row[0] or _rfc3339(row[1])) if row else None
-        entry = entry_for_resource(resource, created or _rfc3339(datetime.now(UTC)))
+        created = (row[0] or rfc3339(row[1])) if row else None
+        entry = entry_for_resource(resource, created or rfc3339(datetime.now(UTC)))
         index.publish(conn, entry)
         _changed(conn)
     return entry
@@ -285,19 +286,3 @@ def _lock(conn: psycopg.Connection, record_id: str) -> None:
 def _changed(conn: psycopg.Connection) -> None:
     # Servers remember search counts and facets per catalogue version: a new version drops them.
     conn.execute("SELECT nextval('geoservice.catalogue_version')")
-
-
-def _instant(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime(value.year, value.month, value.day, tzinfo=UTC)
-
-
-def _rfc3339(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return _instant(value).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)

@@ -26,6 +26,37 @@ FROM_DEMO = {
 }
 SRTM = "08_srtm3_dem_thessaloniki/N40E022.hgt"  # made here: a raster the loaders must refuse
 
+# The licence of each sample, by file name (tests/data/ATTRIBUTION.md, data/demo/ATTRIBUTION.md
+# and the demo's descriptors): a public layer must state one, and none is ever assumed.
+GEODATA_GOV_GR = {
+    "licence": "CC-BY-4.0",
+    "licence_url": "https://creativecommons.org/licenses/by/4.0/",
+}
+SAMPLE_LICENCES = {
+    "thessaloniki": GEODATA_GOV_GR,
+    "municipalities": GEODATA_GOV_GR,
+    "nomoi_okxe": GEODATA_GOV_GR,
+    "3-villages": GEODATA_GOV_GR,
+    "settlements": GEODATA_GOV_GR,
+    "48": GEODATA_GOV_GR,
+    "thessaloniki_prefecture": GEODATA_GOV_GR,
+    "regd": {"licence": "GPL-3.0"},
+    "seismic_stations": {"licence": "GPL-3.0"},
+    "greece_ferries": {"licence": "ODbL-1.0"},
+    "dutch_addresses_28992": {"licence": "CC0-1.0"},
+    "naturalearth_lowres": {
+        "licence": "LicenseRef-PublicDomain",
+        "licence_url": "https://www.naturalearthdata.com/about/terms-of-use/",
+    },
+    "stops": {"access": "internal"},  # no licence stated upstream: tests only, never public
+}
+
+
+def licence_keys(path: Path | str) -> dict[str, str]:
+    """The descriptor keys that state a file's licence: a sample's own (by its file name),
+    else CC0-1.0 for a file the test wrote itself (ours to dedicate)."""
+    return dict(SAMPLE_LICENCES.get(Path(path).stem, {"licence": "CC0-1.0"}))
+
 
 def free_port() -> int:
     import socket

@@ -10,6 +10,7 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
+from conftest import licence_keys
 
 from geoservice.settings import PROJECT_ROOT
 
@@ -278,6 +279,7 @@ def timed_layer(settings, shared_data) -> str:
                 "id": "timed",
                 "title": "t",
                 "source": {"path": str(path)},
+                **licence_keys(path),
                 "temporal_field": "updated_at",
             }
         ),
@@ -410,8 +412,10 @@ def test_a_filtered_count_is_new_after_a_reload(settings, client):
     from loaders.pipeline import load
     from loaders.writer import remove_collection
 
-    def publish(path) -> None:
-        load(settings, parse_descriptor({"id": "count-probe", "title": "t", "source": path}))
+    def publish(source: dict) -> None:
+        descriptor = {"id": "count-probe", "title": "t", "source": source,
+                      **licence_keys(source["path"])}  # fmt: skip
+        load(settings, parse_descriptor(descriptor))
 
     def matched(**params) -> int:
         return items(client, "count-probe", bbox="19,34,30,42", **params)["numberMatched"]

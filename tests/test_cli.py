@@ -23,7 +23,9 @@ def run(settings):
 
 def test_load_a_file_list_history_remove(run, shared_data):
     path = shared_data / "15_naturalearth_lowres_pyogrio_fixture/naturalearth_lowres.shp"
-    loaded = run("load", str(path), "--id", "cli-countries", "--title", "Countries")
+    terms = "https://www.naturalearthdata.com/about/terms-of-use/"  # public domain
+    loaded = run("load", str(path), "--id", "cli-countries", "--title", "Countries",
+                 "--licence", "LicenseRef-PublicDomain", "--licence-url", terms)  # fmt: skip
     assert loaded.exit_code == 0, loaded.output
     assert "published cli-countries: 177 features" in " ".join(loaded.output.split())
     assert "access: public" in " ".join(loaded.output.split())  # staff see what is internal
@@ -104,7 +106,8 @@ def test_allow_lossy_text_applies_to_a_descriptor_too(run, shared_data, tmp_path
     shp = shared_data / "12_greece_ferries_osm_lossy_encoding/greece_ferries.shp"
     descriptor = tmp_path / "ferries.yml"
     descriptor.write_text(
-        f"id: cli-lossy-ferries\ntitle: {{el: Πορθμεία, en: Ferries}}\nsource:\n  path: {shp}\n",
+        f"id: cli-lossy-ferries\ntitle: {{el: Πορθμεία, en: Ferries}}\nlicence: ODbL-1.0\n"
+        f"source:\n  path: {shp}\n",
         encoding="utf-8",
     )
     refused = run("load", str(descriptor))

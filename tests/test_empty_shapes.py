@@ -94,7 +94,7 @@ def _published(settings, collection_id: str) -> list[tuple[str, bool]]:
 def test_empty_shapes_load_and_are_counted_with_the_null_ones(settings, tmp_path, shape_type, good):
     path = write_shapefile(tmp_path / "edited.shp", shape_type, [good, EMPTY, good, EMPTY])
     collection_id = f"empty-shapes-{shape_type}"
-    report = load(settings, descriptor_for_file(path, collection_id))
+    report = load(settings, descriptor_for_file(path, collection_id, licence="CC0-1.0"))
     rows = _published(settings, collection_id)
     assert [null for _, null in rows] == [False, True, False, True]
     assert any("2 feature(s) have no geometry" in str(w) for w in report.warnings), report.warnings
@@ -102,9 +102,9 @@ def test_empty_shapes_load_and_are_counted_with_the_null_ones(settings, tmp_path
 
 def test_garbage_is_still_refused_and_the_published_layer_stays(settings, tmp_path):
     good = write_shapefile(tmp_path / "good.shp", POLYGON_Z, [SQUARE, EMPTY, SQUARE])
-    load(settings, descriptor_for_file(good, "empty-shapes-then-garbage"))
+    load(settings, descriptor_for_file(good, "empty-shapes-then-garbage", licence="CC0-1.0"))
     before = _published(settings, "empty-shapes-then-garbage")
     bad = write_shapefile(tmp_path / "bad.shp", POLYGON_Z, [SQUARE, EMPTY, SQUARE], lie=2)
     with pytest.raises(SourceError, match="cannot be decoded"):
-        load(settings, descriptor_for_file(bad, "empty-shapes-then-garbage"))
+        load(settings, descriptor_for_file(bad, "empty-shapes-then-garbage", licence="CC0-1.0"))
     assert _published(settings, "empty-shapes-then-garbage") == before

@@ -24,7 +24,7 @@ import psycopg
 import pytest
 import requests
 import shapely
-from conftest import free_port
+from conftest import free_port, licence_keys
 
 from geoservice.settings import PROJECT_ROOT, Settings
 from geoservice.store import db
@@ -72,6 +72,7 @@ def descriptor_for(collection_id: str, path: Path):
             "id": collection_id,
             "title": collection_id,
             "source": {"path": str(path)},
+            **licence_keys(path),
             "identifier": "id",
             "fields": {"index": ["code"]},
         }
@@ -119,7 +120,8 @@ def start_cli_load(settings: Settings, collection_id: str, path: Path) -> subpro
     """`python -m geoservice load FILE --id ID`, as an operator runs it."""
     env = {**os.environ, "DATABASE_URL": settings.dsn, "PGAPPNAME": LOADER_APP}
     return subprocess.Popen(
-        [sys.executable, "-m", "geoservice", "load", str(path), "--id", collection_id],
+        [sys.executable, "-m", "geoservice", "load", str(path), "--id", collection_id,
+         "--licence", "CC0-1.0"],  # fmt: skip
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -12,6 +12,7 @@ import geopandas as gpd
 import pytest
 import shapely
 from click.testing import CliRunner
+from conftest import licence_keys
 
 from geoservice.cli import main
 from geoservice.errors import LoadError
@@ -27,7 +28,12 @@ POINTS = [(22.94, 40.64), (22.98, 40.69), (22.95, 40.60)]
 
 def descriptor(collection_id: str, path: Path, **source: object) -> object:
     return parse_descriptor(
-        {"id": collection_id, "title": collection_id, "source": {"path": str(path), **source}}
+        {
+            "id": collection_id,
+            "title": collection_id,
+            "source": {"path": str(path), **source},
+            **licence_keys(path),
+        }
     )
 
 
@@ -403,7 +409,9 @@ def test_the_command_line_prints_one_line(settings, published, tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("../x.geojson", good_frame().to_json())
     result = CliRunner().invoke(
-        main, ["load", str(path), "--id", published], env={"DATABASE_URL": settings.dsn}
+        main,
+        ["load", str(path), "--id", published, "--licence", "CC0-1.0"],
+        env={"DATABASE_URL": settings.dsn},
     )
     assert result.exit_code == 1
     assert "Traceback" not in result.output

@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pyogrio
 import pytest
+from conftest import licence_keys
 from lxml import etree
 
 from geoservice.errors import ConfigError, EncodingError, LoadError
@@ -22,7 +23,12 @@ from loaders.pipeline import load
 
 def descriptor(collection_id: str, path: Path, **source) -> object:
     return parse_descriptor(
-        {"id": collection_id, "title": collection_id, "source": {"path": str(path), **source}}
+        {
+            "id": collection_id,
+            "title": collection_id,
+            "source": {"path": str(path), **source},
+            **licence_keys(path),
+        }
     )
 
 
@@ -174,6 +180,7 @@ def test_a_failure_after_staging_leaves_the_published_layer(settings, published_
             "id": collection_id,
             "title": "x",
             "source": {"path": str(shp)},
+            **licence_keys(shp),
             "temporal_field": "name",
         }
     )
@@ -194,6 +201,7 @@ def test_a_type_override_that_does_not_fit_fails_clearly(settings, published_sha
             "id": collection_id,
             "title": "x",
             "source": {"path": str(shp)},
+            **licence_keys(shp),
             "fields": {"types": {"name": "integer"}},
         }
     )
@@ -322,7 +330,7 @@ def test_values_round_trip_exactly(settings, tmp_path):
 def test_declared_filter_fields_are_indexed(settings, shared_data):
     path = shared_data / SAMPLES["02"][0]
     indexed = parse_descriptor(
-        {"id": "indexed", "title": "x", "source": {"path": str(path)},
+        {"id": "indexed", "title": "x", "source": {"path": str(path)}, **licence_keys(path),
          "fields": {"index": ["NAME_GR", "POP"]}}
     )  # fmt: skip
     load(settings, indexed)
@@ -338,7 +346,7 @@ def test_declared_filter_fields_are_indexed(settings, shared_data):
     assert any("(name_gr, fid)" in d for d in definitions)
     assert any("(pop, fid)" in d for d in definitions)
     unknown = parse_descriptor(
-        {"id": "indexed", "title": "x", "source": {"path": str(path)},
+        {"id": "indexed", "title": "x", "source": {"path": str(path)}, **licence_keys(path),
          "fields": {"index": ["NO_SUCH"]}}
     )  # fmt: skip
     with pytest.raises(ConfigError, match="fields.index"):

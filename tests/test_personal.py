@@ -16,6 +16,7 @@ import psycopg
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import licence_keys
 
 from geoservice.cli import main as cli_main
 from geoservice.errors import ConfigError
@@ -109,8 +110,9 @@ def write_geojson(path: Path, rows: list[dict]) -> Path:
 def descriptor(collection_id: str, path: Path, **extra) -> object:
     source = {"path": str(path), **({"crs": "EPSG:4326"} if path.suffix == ".csv" else {})}
     return parse_descriptor(
-        {"id": collection_id, "title": collection_id, "source": source, **extra}
-    )
+        {"id": collection_id, "title": collection_id, "source": source, **licence_keys(path),
+         **extra}
+    )  # fmt: skip
 
 
 def table_columns(settings, collection_id: str) -> list[str]:
@@ -427,7 +429,7 @@ def test_a_file_loaded_with_id_is_refused_with_a_hint(settings, tmp_path):
     path = write_csv(tmp_path / "people.csv", people_rows())
     result = CliRunner().invoke(
         cli_main,
-        ["load", str(path), "--id", "cli-people", "--crs", "EPSG:4326"],
+        ["load", str(path), "--id", "cli-people", "--crs", "EPSG:4326", "--licence", "CC0-1.0"],
         env={"DATABASE_URL": settings.dsn},
     )
     assert result.exit_code == 1

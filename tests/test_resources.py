@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import licence_keys
 
 from geoservice.cli import main
 from geoservice.errors import ConfigError, NotFound
@@ -259,7 +260,12 @@ def test_a_resource_and_a_layer_cannot_share_an_id(run, client, settings, tmp_pa
 
     # the other way round: a layer load with a resource's id fails, the record stays
     layer = parse_descriptor(
-        {"id": PLAN, "title": "clash", "source": {"path": "data/demo/municipalities.geojson"}},
+        {
+            "id": PLAN,
+            "title": "clash",
+            "source": {"path": "data/demo/municipalities.geojson"},
+            **licence_keys("municipalities.geojson"),
+        },
         base_dir=PROJECT_ROOT,
     )
     with pytest.raises(ConfigError, match=f"'{PLAN}' is the id of a catalogued document"):

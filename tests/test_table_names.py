@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import licence_keys
 from psycopg import sql
 
 from geoservice.store import db, registry, tables
@@ -43,7 +44,12 @@ def _layer(tmp_path: Path, collection_id: str, n: int) -> Path:
 
 def _descriptor(collection_id: str, path: Path):
     return parse_descriptor(
-        {"id": collection_id, "title": collection_id, "source": {"path": str(path)}}
+        {
+            "id": collection_id,
+            "title": collection_id,
+            "source": {"path": str(path)},
+            **licence_keys(path),
+        }
     )
 
 

@@ -14,6 +14,7 @@ from geoservice import i18n
 from geoservice.server.access import ANONYMOUS, Viewer
 from geoservice.server.records.api import CATALOGUE_ID, queryable_fields
 from geoservice.settings import Settings
+from geoservice.store import vocabularies as voc
 from geoservice.store.registry import CollectionRecord
 from geoservice.store.tables import DATA_SCHEMA
 
@@ -111,9 +112,15 @@ def collection_resource(settings: Settings, record: CollectionRecord) -> dict[st
         begin, end = record.temporal_extent
         extents["temporal"] = {"begin": begin, "end": end}
     links = []
-    if d.get("licence_url"):
+    licence_page = voc.licence_page(d.get("licence"), d.get("licence_url"))
+    if licence_page:  # a stated licence; none stated: no link (pages say "not stated")
         links.append(
-            {"type": "text/html", "rel": "license", "title": d["licence"], "href": d["licence_url"]}
+            {
+                "type": "text/html",
+                "rel": "license",
+                "title": d.get("licence") or licence_page,
+                "href": licence_page,
+            }
         )
     keywords = d.get("keywords") or {}
     return {

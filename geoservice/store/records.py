@@ -39,7 +39,7 @@ class Entry:
     title: Bilingual
     description: Bilingual
     keywords: dict[str, list[str]]  # {"el": [...], "en": [...]}
-    licence: str  # an SPDX-style id, e.g. CC-BY-4.0
+    licence: str | None  # an SPDX-style id, e.g. CC-BY-4.0; None: not stated (never assumed)
     licence_url: str | None = None
     attribution: str | None = None
     contact: dict[str, Any] | None = None  # {department: Bilingual, name, email, phone, url}
@@ -52,7 +52,9 @@ class Entry:
     feature_count: int | None = None
     fields: list[FieldEntry] = field(default_factory=list)
     created: str | None = None  # RFC 3339
-    updated: str | None = None  # RFC 3339: the last load
+    # RFC 3339: when the data itself last changed (the descriptor's data_updated or what the
+    # source says); None: unknown. Not the load time (the load history has that).
+    updated: str | None = None
     update_frequency: str = "unknown"  # ISO 19115 MD_MaintenanceFrequencyCode
     links: list[Link] = field(default_factory=list)
     languages: list[str] = field(default_factory=lambda: ["el", "en"])

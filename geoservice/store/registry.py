@@ -40,12 +40,13 @@ class CollectionRecord:
     geojson_column: str | None = None  # CRS84 GeoJSON of each geometry, precomputed at load
     page_anchors: list[Any] | None = None  # every 1000th key, in key order
     mean_vertices: float | None = None  # vertices per feature
+    data_updated: str | None = None  # the data's own last change (RFC 3339); None: unknown
 
 
 _COLUMNS = (
     "id, table_name, descriptor, fields, id_field, geometry_type, has_z, source_crs, source_srid, "
     "bbox, source_bbox, temporal_field, temporal_extent, feature_count, updated_at, "
-    "geojson_column, page_anchors, mean_vertices"
+    "geojson_column, page_anchors, mean_vertices, data_updated"
 )
 
 
@@ -80,6 +81,7 @@ def upsert_collection(conn: psycopg.Connection, record: dict[str, Any]) -> None:
     values["descriptor"] = Jsonb(values["descriptor"])
     values["fields"] = Jsonb(values["fields"])
     values["page_anchors"] = Jsonb(values.get("page_anchors"))
+    values.setdefault("data_updated", None)  # unknown unless the load found it
     columns = [c.strip() for c in _COLUMNS.split(",") if c.strip() != "updated_at"]
     placeholders = ", ".join(f"%({c})s" for c in columns)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c != "id")

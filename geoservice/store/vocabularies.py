@@ -227,12 +227,27 @@ def language_uri(lang: str) -> str | None:
     return f"{EU_LANGUAGE}/{code}" if code else None
 
 
-def licence_uri(spdx_id: str) -> str | None:
-    """The EU licence table URI of an SPDX-style id, or None when the table has no such licence."""
+def licence_uri(spdx_id: str | None) -> str | None:
+    """The EU licence table URI of an SPDX-style id, or None when the table has no such licence
+    (or none is stated)."""
+    if not spdx_id:
+        return None
     code = LICENCE_EU.get(spdx_id) or {k.lower(): v for k, v in LICENCE_EU.items()}.get(
         spdx_id.lower()
     )
     return f"{EU_LICENCE}/{code}" if code else None
+
+
+def licence_page(spdx_id: str | None, url: str | None = None) -> str | None:
+    """Where a stated licence is to be read: its own URL, else the EU table's entry, else the
+    SPDX list's page (a LicenseRef- id has none: its descriptor gives licence_url)."""
+    if not spdx_id:
+        return url
+    if url or licence_uri(spdx_id):
+        return url or licence_uri(spdx_id)
+    return (
+        None if spdx_id.startswith("LicenseRef-") else f"https://spdx.org/licenses/{spdx_id}.html"
+    )
 
 
 # Who may see a resource (descriptor `access`) as the EU access-right authority table says it:

@@ -11,7 +11,7 @@ One module per job: dispatch (read_source: which reader, what the first bytes sa
 one sentence), base (RawLayer, the formats by suffix), gdal (the formats GDAL reads well),
 shapefile (its checks and .dbf encoding), archives (zip layers and the guards of every
 archive), kml, delimited (CSV and other text tables), spreadsheet (XLSX and ODS sheets, DXF
-drawings).
+drawings), dates (the data's own date of last change, where the format has a place for it).
 """
 
 from loaders.readers.archives import MAX_ARCHIVE_BYTES, MAX_RATIO, RATIO_FLOOR

@@ -53,6 +53,9 @@ class RawLayer:
     driver: str = ""
     geometry_type: str | None = None  # as the source declares it (used for empty layers)
     field_types: dict[str, str] = field(default_factory=dict)  # declared: int32, bool, date ...
+    # When the data last changed, where the format has a place for it (readers/dates.py):
+    # RFC 3339 text, None when the source does not say.
+    data_updated: str | None = None
 
 
 def read_as(name: str, guess: enc.EncodingGuess) -> Notice:

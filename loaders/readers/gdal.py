@@ -13,6 +13,7 @@ from geoservice.errors import SourceError
 from loaders import encoding as enc
 from loaders.crs import CRS84
 from loaders.descriptor import Source
+from loaders.readers import dates
 from loaders.readers.base import RawLayer, first_line
 
 
@@ -45,6 +46,7 @@ def read_gdal(
         driver=info.get("driver") or "",
         geometry_type=info.get("geometry_type"),
         field_types=_declared_types(info),
+        data_updated=dates.from_gdal_metadata(info),
     )
 
 
@@ -95,7 +97,9 @@ def read_geopackage(path: Path, source: Source) -> RawLayer:
             f"{path.name} is truncated: its header says {declared:,} bytes, the file has "
             f"{actual:,} (an interrupted copy or download?)"
         )
-    return read_gdal(str(path), path.name, source, [path])
+    raw = read_gdal(str(path), path.name, source, [path])
+    raw.data_updated = dates.gpkg_last_change(path, raw.layer)
+    return raw
 
 
 def read_gml(path: Path, source: Source) -> RawLayer:

@@ -54,7 +54,7 @@ QUERYABLE_TITLES: dict[str, dict[str, str]] = {
     "geometryType": {"el": "Τύπος γεωμετρίας", "en": "Geometry type"},
     "licence": {"el": "Άδεια χρήσης", "en": "Licence"},
     "featureCount": {"el": "Πλήθος στοιχείων", "en": "Number of features"},
-    "updated": {"el": "Τελευταία ενημέρωση", "en": "Last updated"},
+    "updated": {"el": "Τελευταία ενημέρωση δεδομένων", "en": "Data last updated"},
 }
 
 
@@ -144,9 +144,12 @@ def record(entry: dict[str, Any], base_url: str, lang: str = "el") -> dict[str, 
             if entry.get("inspire_theme")
             else []
         ),
-        "license": entry.get("licence"),
+        # Only what is known: a licence is an SPDX id (Records' record-core/license), never
+        # assumed, and absent when not stated; `updated` is when the data last changed,
+        # absent when unknown (the load time is in the load history, not here).
+        **({"license": entry["licence"]} if entry.get("licence") else {}),
         "rights": entry.get("attribution"),
-        "updated": entry.get("updated"),
+        **({"updated": entry["updated"]} if entry.get("updated") else {}),
         "updateFrequency": entry.get("update_frequency"),
         "contacts": (
             [

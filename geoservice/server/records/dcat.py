@@ -104,12 +104,14 @@ def _datetime(value: str) -> Literal:
 
 
 def _licence(g: Graph, entry: Entry) -> URIRef | None:
+    """The entry's licence document; None (no dct:license, which DCAT-AP does not require)
+    when no licence is stated: one is never assumed."""
     uri = voc.licence_uri(entry.licence) or entry.licence_url
     if not uri:
         return None
     ref = URIRef(uri)
     g.add((ref, RDF.type, DCTERMS.LicenseDocument))
-    if not uri.startswith(voc.EU_LICENCE):
+    if entry.licence and not uri.startswith(voc.EU_LICENCE):
         g.add((ref, DCTERMS.title, Literal(entry.licence)))
     return ref
 

@@ -71,6 +71,10 @@ def _epsg(crs: str | None) -> int | None:
     return None
 
 
+# A licence nobody stated is said so, never assumed (the portal's words).
+NOT_STATED: Bilingual = {"el": "δεν αναφέρεται", "en": "not stated"}
+
+
 def _i18n(texts: Bilingual | None) -> dict[str, str] | None:
     """Bilingual text as MCF's multilingual dict, keyed by the ISO 639-2 codes the record uses."""
     if not texts:
@@ -186,7 +190,8 @@ def to_mcf(entry: Entry, base_url: str, identity: Identity | None = None) -> dic
         temporal.append({"begin": start or "", "end": end or "now"})
     licence_url = entry.licence_url or voc.licence_uri(entry.licence)
     source = f"© {entry.attribution}. " if entry.attribution else ""
-    rights = {"el": f"{source}Άδεια: {entry.licence}", "en": f"{source}Licence: {entry.licence}"}
+    licence = {"el": entry.licence, "en": entry.licence} if entry.licence else NOT_STATED
+    rights = {"el": f"{source}Άδεια: {licence['el']}", "en": f"{source}Licence: {licence['en']}"}
     lineage = (
         _lineage(entry, who)
         if not is_layer(entry)
@@ -230,7 +235,10 @@ def to_mcf(entry: Entry, base_url: str, identity: Identity | None = None) -> dic
                 "temporal": temporal,
             },
             "rights": _i18n(rights),
-            "license": {"name": entry.licence, "url": licence_url or ""},
+            "license": {
+                "name": entry.licence or f"{NOT_STATED['el']} ({NOT_STATED['en']})",
+                "url": licence_url or "",
+            },
             "accessconstraints": "otherRestrictions",
             "url": resource_uri(entry, base_url),
             "status": "onGoing",

@@ -31,6 +31,9 @@ ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS geojson_column text;
 ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS page_anchors jsonb;
 -- Vertices per feature, measured at load: the server pages big features one row each.
 ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS mean_vertices real;
+-- When the data itself last changed (RFC 3339 date or instant; NULL: unknown), which the
+-- descriptor or the source says: not the load time (updated_at, and the load history).
+ALTER TABLE geoservice.collections ADD COLUMN IF NOT EXISTS data_updated text;
 
 -- Bumped by every publish/removal: a running server compares it to rebuild its configuration.
 CREATE SEQUENCE IF NOT EXISTS geoservice.catalogue_version;
