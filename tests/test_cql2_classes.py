@@ -74,6 +74,26 @@ def geom(feature: dict) -> shapely.Geometry:
     return shape(feature["geometry"])
 
 
+# --- basic-cql2 (A.2: each comparison with a text and a number, in Greek too) ---
+BASIC = "basic-cql2"
+for _op, _test in (
+    ("=", lambda a, b: a == b),
+    ("<>", lambda a, b: a != b),
+    (">", lambda a, b: a > b),
+    ("<", lambda a, b: a < b),
+    (">=", lambda a, b: a >= b),
+    ("<=", lambda a, b: a <= b),
+):
+    for _name, _value in (("name_gr", "Ν. ΚΙΛΚΙΣ"), ("pop", 111081)):
+        _literal = f"'{_value}'" if isinstance(_value, str) else str(_value)
+        case(
+            BASIC,
+            "prefectures",
+            f"{_name}{_op}{_literal}",
+            op(_op, prop(_name), _value),
+            lambda f, n=_name, v=_value, t=_test: t(p(f, n), v),
+        )
+
 # --- advanced-comparison-operators (A.4 of 21-065r2: LIKE 'B_r%', BETWEEN, IN and NOT) ---
 ADV = "advanced-comparison-operators"
 case(
@@ -456,6 +476,29 @@ def test_each_class_tested_here_is_declared_with_this_test():
     for cls in CASES:
         assert f"{test}[{cls}]" in CLASSES[CQL2 + cls], cls
         assert f"{test}[{cls}]" in CLASSES[CQL2 + "cql2-json"], cls
+
+
+@pytest.mark.parametrize(
+    "cql, language, matched",
+    [
+        ("true", "cql2-text", 55),
+        ("FALSE", "cql2-text", 0),
+        ("NOT (false OR pop IS NULL)", "cql2-text", 55),
+        ("pop IS NULL", "cql2-text", 0),
+        ("pop IS NOT NULL AND name_gr IS NOT NULL", "cql2-text", 55),
+        ("true", "cql2-json", 55),
+        ("false", "cql2-json", 0),
+        ('{"op": "isNull", "args": [{"property": "pop"}]}', "cql2-json", 0),
+        (
+            '{"op": "not", "args": [{"op": "isNull", "args": [{"property": "pop"}]}]}',
+            "cql2-json",
+            55,
+        ),
+    ],
+)
+def test_true_false_and_null_are_filters(live_server, cql, language, matched):
+    """A.2's `true`, `false`, `IS NULL` and `IS NOT NULL` (all or none of the 55)."""
+    assert len(selected(live_server, "prefectures", cql, language)) == matched
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import lark
 import pygeoapi.util
 import pytest
 from pygeoapi import l10n
+from pygeofilter import ast
 
 from geoservice.server import pygeoapi_patches
 
@@ -87,10 +88,14 @@ def test_pygeofilter_still_refuses_an_escaped_quote_and_our_grammar_is_its_own()
         transformer=cql2_text.CQLTransformer(),
         import_paths=[str(pygeoapi_patches.Path(cql2_text.__file__).parent.parent)],
     )
+    for refused in ("name = 'O''Neil'", "NOT (aa = 1 OR bb = 2)", "pop > 2^3", "pop > 5 % 2"):
+        with pytest.raises(lark.exceptions.LarkError):
+            own.parse(refused)
     with pytest.raises(lark.exceptions.LarkError):
-        own.parse("name = 'O''Neil'")
+        own.parse("true")
     grammar = pygeoapi_patches.Path(cql2_text.__file__).with_name("grammar.lark").read_text()
-    assert grammar.count(pygeoapi_patches.SINGLE_QUOTED) == 1
+    for rule in pygeoapi_patches.RULES:
+        assert grammar.count(rule) == 1, rule
 
 
 def test_the_patched_parser_reads_cql2_text_escapes():
@@ -111,3 +116,10 @@ def test_the_patched_parser_reads_cql2_text_escapes():
     assert (both.lhs.rhs, both.rhs.rhs) == ("it's", "x")  # two literals, not one
     with pytest.raises(lark.exceptions.LarkError):
         parse("name = 'unterminated")
+    assert isinstance(parse("NOT (aa = 1 OR bb = 2)").sub_node, ast.Or)
+    assert repr(parse("pop > 21 div 10 + 5 % 2 ^ 3")) == (
+        "GreaterThan(lhs=ATTRIBUTE pop, rhs=Add(lhs=IntegerDivision(lhs=21, rhs=10), "
+        "rhs=Modulo(lhs=5, rhs=Power(lhs=2, rhs=3))))"
+    )
+    assert parse("true") is True and parse("FALSE") is False
+    assert parse("true = flag").lhs is True  # a literal where a comparison follows

@@ -21,6 +21,7 @@ CQL2 = "http://www.opengis.net/spec/cql2/1.0/conf/"  # OGC 21-065r2 (CQL2 1.0)
 # tests/test_cql2_classes.py runs each optional CQL2 class's filters, in text and in JSON
 CLASS_TEST = "test_cql2_classes::test_the_class_s_filters_select_the_right_features[{}]"
 CQL2_CLASS_TESTS = (
+    "basic-cql2",
     "advanced-comparison-operators",
     "case-insensitive-comparison",
     "accent-insensitive-comparison",
@@ -81,7 +82,8 @@ CLASSES: dict[str, tuple[str, ...]] = {
     ),
     CQL2 + "basic-cql2": (
         "test_api::test_cql2_text_filter",
-        CLASS_TEST.format("advanced-comparison-operators"),
+        CLASS_TEST.format("basic-cql2"),
+        "test_cql2_classes::test_true_false_and_null_are_filters",
     ),
     CQL2 + "advanced-comparison-operators": (CLASS_TEST.format("advanced-comparison-operators"),),
     CQL2 + "case-insensitive-comparison": (CLASS_TEST.format("case-insensitive-comparison"),),

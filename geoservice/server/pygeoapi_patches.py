@@ -13,12 +13,12 @@ pygeoapi's tracker, so none is cited yet. tests/test_patches.py fails when pygeo
 (the patch can then go) or moves the internals the patch relies on.
 
 pygeofilter's CQL2 text grammar (0.4.0, pygeofilter/parsers/cql2_text/grammar.lark) falls
-short of CQL2 text (OGC 21-065r2) in three rules: a string literal runs from `'` to the next
+short of CQL2 text (OGC 21-065r2) in four rules: a string literal runs from `'` to the next
 `'`, so the escapes of a quote (`''` or `\'`, /req/cql2-text/escaping) are refused and a
 name with an apostrophe cannot be filtered on; NOT takes one predicate, so `NOT (a OR b)` is
-refused; arithmetic lacks `%`, `div` and `^`. We build its parser again from its own grammar
-with those rules changed (tests/test_patches.py fails when the grammar no longer has a rule
-we replace, or when pygeofilter reads such filters itself).
+refused; arithmetic lacks `%`, `div` and `^`; `true` alone is not a filter. We build its
+parser again from its own grammar with those rules changed (tests/test_patches.py fails when
+the grammar no longer has a rule we replace, or when pygeofilter reads such filters itself).
 
 Nothing happens on import: create_app calls apply(), which may run any number of times.
 The translations stay in this module, beside the function pygeoapi calls in place of its own
@@ -91,7 +91,24 @@ OUR_PRODUCT = """?product: power
 ?power: atom
       | atom "^" power -> pow
 """
-RULES = {SINGLE_QUOTED: OUR_SINGLE_QUOTED, NOT: OUR_NOT, PRODUCT: OUR_PRODUCT}
+# `true` and `false` are filters by themselves (/req/basic-cql2/cql2-filter; the ATS sends
+# them): where a condition may stand, a boolean that a condition's end follows is one.
+CONDITION = """?condition_1: predicate
+"""
+OUR_CONDITION = """?condition_1: predicate
+            | BOOLEAN_CONDITION
+"""
+BOOLEAN = """BOOLEAN.2: ( "TRUE"i | "FALSE"i)
+"""
+OUR_BOOLEAN = BOOLEAN + r"""BOOLEAN_CONDITION.3: /(true|false)(?=\s*($|\)|and\b|or\b))/i
+"""
+RULES = {
+    SINGLE_QUOTED: OUR_SINGLE_QUOTED,
+    NOT: OUR_NOT,
+    PRODUCT: OUR_PRODUCT,
+    CONDITION: OUR_CONDITION,
+    BOOLEAN: OUR_BOOLEAN,
+}
 # The escapes of /req/cql2-text/escaping; any other backslash stays (LIKE reads \% and \_).
 ESCAPES = {"'": "'", "\\": "\\", "a": "\a", "b": "\b", "t": "\t", "n": "\n", "v": "\v"}
 ESCAPES |= {"f": "\f", "r": "\r"}
@@ -113,6 +130,9 @@ def unquote(token: str) -> str:
 class _Transformer(cql2_text.CQLTransformer):
     def SINGLE_QUOTED(self, token: Any) -> str:  # noqa: N802 - lark's terminal name
         return unquote(str(token))
+
+    def BOOLEAN_CONDITION(self, token: Any) -> bool:  # noqa: N802 - lark's terminal name
+        return str(token).lower() == "true"
 
     def mod(self, lhs: Any, rhs: Any) -> cql.Modulo:
         return cql.Modulo(lhs, rhs)
