@@ -38,6 +38,7 @@ from geoservice.server.access import ANONYMOUS, Viewer
 from geoservice.server.auth import Authenticator
 from geoservice.server.conformance import conformance as declared_conformance
 from geoservice.server.features.items import (
+    CRS84,
     Collection,
     download_response,
     item_response,
@@ -164,7 +165,7 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
     @app.get("/collections")
     @app.get("/collections/<path:collection_id>")
     def collections(collection_id: str | None = None) -> Response:
-        return run(core_api.describe_collections, collection_id)
+        return run(_with_catalogue_crs, collection_id)
 
     @app.get("/collections/<path:collection_id>/queryables")
     def queryables(collection_id: str) -> Response:
@@ -182,8 +183,10 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
                 "InvalidParameterValue",
                 f"POST a CQL2 JSON filter with Content-Type: {CQL2_JSON}",
             )
-        if collection_id == CATALOGUE_ID and _wants_geojson():
-            return _search_catalogue(state, viewer())
+        if collection_id == CATALOGUE_ID:
+            catalogue_api.refuse_other_crs(request.args.to_dict())  # any format
+            if _wants_geojson():
+                return _search_catalogue(state, viewer())
         if found := fast_path(collection_id):
             params = request.args.to_dict()
             body = request.get_data() if request.method == "POST" else b""
@@ -196,8 +199,10 @@ def create_app(settings: Settings, refresh_seconds: float = REFRESH_SECONDS) -> 
 
     @app.get("/collections/<path:collection_id>/items/<path:item_id>")
     def item(collection_id: str, item_id: str) -> Response:
-        if collection_id == CATALOGUE_ID and _wants_geojson():
-            return _one_record(settings, item_id, viewer())
+        if collection_id == CATALOGUE_ID:
+            catalogue_api.refuse_other_crs(request.args.to_dict())  # any format
+            if _wants_geojson():
+                return _one_record(settings, item_id, viewer())
         if found := fast_path(collection_id):
             body, headers = item_response(
                 found[1], item_id, request.args.to_dict(), settings.base_url
@@ -353,6 +358,7 @@ def _search_catalogue(state: ServerState, viewer: Viewer) -> Response:
     headers = {
         "Content-Type": GEOJSON,
         "Content-Language": lang,
+        "Content-Crs": f"<{CRS84}>",
         "Link": http_policy.link_header(links),
     }
     return Response(text, 200, headers)
@@ -362,8 +368,26 @@ def _one_record(settings: Settings, record_id: str, viewer: Viewer) -> Response:
     with db.shared_pool(settings.dsn).connection() as conn:
         entry = catalogue_search.one_entry(conn, record_id, viewer)
     document = catalogue_api.record(entry, settings.base_url, _language())
-    headers = {"Content-Type": GEOJSON, "Link": http_policy.link_header(document["links"])}
+    headers = {
+        "Content-Type": GEOJSON,
+        "Content-Crs": f"<{CRS84}>",
+        "Link": http_policy.link_header(document["links"]),
+    }
     return Response(json.dumps(document, ensure_ascii=False), 200, headers)
+
+
+def _with_catalogue_crs(api: API, api_request: APIRequest, collection_id: str | None):
+    """pygeoapi lists the CRSs of feature collections only; the catalogue's records are
+    features too, in CRS84 (Features Part 2, /req/crs/fc-md-crs-list: a collection object
+    lists the CRSs the server supports for it)."""
+    headers, status, content = core_api.describe_collections(api, api_request, collection_id)
+    if status != HTTPStatus.OK or headers.get("Content-Type") != "application/json":
+        return headers, status, content
+    document = json.loads(content)
+    for collection in document.get("collections", [document]):
+        if collection.get("id") == CATALOGUE_ID:
+            collection.update({"crs": [CRS84], "storageCrs": CRS84})
+    return headers, status, json.dumps(document, ensure_ascii=False)
 
 
 def _labelled_queryables(api: API, api_request: APIRequest, collection_id: str):

@@ -262,10 +262,14 @@ ITEMS = Parameters(
 )
 ITEM = Parameters(F, LANG, CRS)
 DOWNLOAD = Parameters(*SELECTION, *FILTERING, properties=True)
+# The catalogue's records are features too (OGC API Records builds on Features), so they take
+# the CRS parameters Features Part 2 gives every 'features' and 'feature' resource
+# (/req/crs/fc-crs-definition, /req/crs/fc-bbox-crs-definition): CRS84 is their one CRS.
 RECORDS = Parameters(
-    F, LANG, Q, BBOX, DATETIME, *RECORD_PARAMS, FILTER, FILTER_LANG, SORTBY, LIMIT, OFFSET
-)
-RECORD = Parameters(F, LANG)
+    F, LANG, Q, BBOX, BBOX_CRS, CRS, DATETIME, *RECORD_PARAMS, FILTER, FILTER_LANG, SORTBY, LIMIT,
+    OFFSET,
+)  # fmt: skip
+RECORD = Parameters(F, LANG, CRS)
 EXPORT = Parameters(F)  # the catalogue as DCAT (f=jsonld), a record as DCAT or ISO 19139
 NONE = Parameters()
 # The portal's file download (/portal/datasets/{id}/download), the form on a dataset's page.

@@ -16,6 +16,7 @@ from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
 from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
+from geoservice.server.features.items import CRS84
 from geoservice.server.http_policy import QUERYABLES_REL
 from geoservice.server.params import RECORDS
 from geoservice.server.params import bbox as parse_bbox
@@ -90,6 +91,15 @@ def parse(params: dict[str, str], body: bytes = b"") -> Search:
         offset=declared["offset"].read(params),
         facets=declared["facets"].read(params),
     )
+
+
+def refuse_other_crs(params: dict[str, str]) -> None:
+    """Records are served in CRS84 alone: another `crs` or `bbox-crs` is a 400 (Features
+    Part 2, /req/crs/fc-crs-valid-value and /req/crs/fc-bbox-crs-valid-value)."""
+    for name in ("crs", "bbox-crs"):
+        value = params.get(name)
+        if value is not None and value != CRS84:
+            raise BadRequest(f"{name} '{value}' is not offered by the catalogue; offered: {CRS84}")
 
 
 def record(entry: dict[str, Any], base_url: str, lang: str = "el") -> dict[str, Any]:
