@@ -78,7 +78,7 @@ class ChangesRefused(LoadError):
             summary=changes.summary(),
             kinds=", ".join(kinds),
         )
-        super().__init__(str(self.notice))
+        super().__init__(self.notice)  # a Notice: the history keeps it in Greek too
 
 
 def compare(published: CollectionRecord | None, layer: PreparedLayer) -> Changes:

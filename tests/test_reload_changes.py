@@ -124,6 +124,7 @@ def test_a_reload_that_drops_a_field_and_a_feature_stops_and_publishes_nothing(
     assert all("name_greek" in f["properties"] for f in page["features"])
     last = _loads(settings, "reload-municipalities")[0]
     assert last["status"] == "failed" and "fields removed: name_greek" in last["error"]
+    assert "πεδία που αφαιρούνται: name_greek" in last["error_texts"]["el"]  # the portal's
     assert _staging_tables(settings) == []
 
     accepted = run("load", str(path), "--accept-changes")
