@@ -77,7 +77,7 @@ MINIMAL = Entry(
     title={"el": "Σημειώσεις", "en": "Notes"},
     description={"el": "Σημειώσεις", "en": "Notes"},
     keywords={},
-    licence="unknown",
+    licence=None,  # not stated: never assumed
 )
 ODBL_ROADS = dataclasses.replace(
     FULL,
