@@ -1,12 +1,15 @@
-"""Catalogue search benchmark: our OGC API Records search beside pycsw 2.6.2 and raw SQL.
+"""Catalogue search benchmark: our OGC API Records search beside pycsw 3.0 (the OGC API
+Records reference implementation), pycsw 2.6.2 and raw SQL.
 
     .venv/bin/python -m bench.catalogue [--records 10000] [--duration 20] [--runs 2] [--quick]
 
 10,000 generated records (bench/catalogue_data.py) go into our catalogue
-(`loaders.catalogue.publish`) and, as ISO 19139, into pycsw 2.6.2's repository, in
-one dedicated embedded cluster (port 54369). Each search is checked against the generator's
-truth, then timed with wrk (8 connections, 2 threads) against `geoservice serve --workers 2`
-and pycsw under gunicorn -w 2, and with pgbench (-c 8 -j 2) running the SQL our search runs.
+(`loaders.catalogue.publish`) and, as ISO 19139, into pycsw 3.0's and pycsw 2.6.2's
+repositories, in one dedicated embedded cluster (port 54369). Each search is checked against
+the generator's truth (the count, and for an ordered search its page's ids); then each server
+that answered right is timed with wrk (8 connections, 2 threads): `geoservice serve --workers
+2`, pycsw 3.0 and pycsw 2.6.2 under gunicorn -w 2; and pgbench (-c 8 -j 2) runs the SQL our
+search runs. A wrong answer is reported, not timed.
 See bench/README.md, "Catalogue benchmark".
 """
 
@@ -33,6 +36,7 @@ from psycopg import sql
 from bench import api_servers, api_timing
 from bench import catalogue_data as data
 from bench import catalogue_pycsw as pycsw
+from bench import catalogue_pycsw3 as pycsw3
 from bench.catalogue_report import markdown
 from geoservice.server.memo import Memo
 from geoservice.server.records import api as records_api
@@ -44,7 +48,8 @@ from loaders.catalogue import publish
 ROOT = Path(__file__).resolve().parent
 WORK_DIR = pycsw.WORK_DIR
 DB_PORT = 54369
-PORTS = {"ours": 18471, "pycsw": 18472}
+PORTS = {"ours": 18471, "pycsw": 18472, "pycsw3": 18473}
+SERVERS = ("ours", "pycsw3", "pycsw")  # the order of the columns
 SQL_DIR = ROOT / "sql"
 RESULTS = ROOT / "results"
 ITEMS = "/collections/catalogue/items"
@@ -150,6 +155,7 @@ def explain(dsn: str, statements: list[str]) -> dict[str, Any]:
 # -- hit counts --------------------------------------------------------------------------------
 
 _PYCSW_COUNT = re.compile(r"<os:totalResults>(\d+)<|numberOfRecordsMatched=\"(\d+)\"")
+_PYCSW_ID = re.compile(r"<dc:identifier>([^<]*)</dc:identifier>")
 
 
 def our_url(query: data.Query) -> str:
@@ -164,7 +170,16 @@ def pycsw_url(query: data.Query) -> str | None:
     return f"http://{api_servers.HOST}:{PORTS['pycsw']}/?{urlencode(query.pycsw)}"
 
 
-def hits_ours(url: str) -> dict[str, Any]:
+def pycsw3_url(query: data.Query) -> str | None:
+    if query.pycsw3 is None:
+        return None
+    return f"http://{api_servers.HOST}:{PORTS['pycsw3']}{pycsw3.ITEMS}" + (
+        f"?{urlencode(query.pycsw3)}" if query.pycsw3 else ""
+    )
+
+
+def hits_records(url: str) -> dict[str, Any]:
+    """An OGC API Records items response (ours, pycsw 3.0): its count and its page's ids."""
     response = requests.get(url, timeout=60)
     if response.status_code != 200:
         return {"status": response.status_code, "error": response.text[:300]}
@@ -174,7 +189,7 @@ def hits_ours(url: str) -> dict[str, Any]:
         "matched": document.get("numberMatched"),
         "returned": document.get("numberReturned"),
         "bytes": len(response.content),
-        "first_ids": [f["id"] for f in document["features"][:3]],
+        "ids": [f["id"] for f in document["features"]],
     }
 
 
@@ -185,13 +200,23 @@ def hits_pycsw(url: str) -> dict[str, Any]:
         return {"status": response.status_code, "error": text[-400:]}
     found = _PYCSW_COUNT.search(text)
     matched = int(next(g for g in found.groups() if g)) if found else None
-    return {"status": 200, "matched": matched, "bytes": len(response.content)}
+    return {
+        "status": 200,
+        "matched": matched,
+        "bytes": len(response.content),
+        "ids": _PYCSW_ID.findall(text),
+    }
 
 
-def verdict(matched: int | None, expected: int) -> str:
-    if matched is None:
+def verdict(hit: dict[str, Any], expected: int, expected_ids: list[str] | None) -> str:
+    """right: the true count and, for an ordered search, the true page (ids in order)."""
+    if hit.get("matched") is None:
         return "error"
-    return "right" if matched == expected else "wrong"
+    if hit["matched"] != expected:
+        return "wrong"
+    if expected_ids is not None and hit.get("ids") != expected_ids:
+        return "wrong"
+    return "right"
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -222,6 +247,7 @@ def machine_facts(settings: Settings, with_pycsw: bool = True) -> dict[str, Any]
         "postgresql": pg,
         "postgis": postgis,
         "pycsw": pycsw.version() if with_pycsw else None,
+        "pycsw3": pycsw3.version() if with_pycsw else None,
         "wrk": " ".join(wrk[1:2]),
         "connections": api_timing.CONNECTIONS,
         "threads": api_timing.THREADS,
@@ -238,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-pycsw",
         action="store_true",
-        help="ours and raw SQL only (no pycsw venv, load or server); writes to " + str(WORK_DIR),
+        help="ours and raw SQL only (no pycsw venvs, loads or servers); writes to " + str(WORK_DIR),
     )
     args = parser.parse_args(argv)
     with_pycsw = not args.no_pycsw
@@ -255,23 +281,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         entries = data.generate(records)
         expected = data.truth(entries)
+        expected_pages = data.truth_pages(entries)
         signature = pycsw.signature_of(records, data.SEED)
         count, load_seconds = load_ours(settings, entries, signature)
         print(f"ours: {count} records" + (f" (published in {load_seconds:.1f} s)"
               if load_seconds else " (already loaded)"), flush=True)  # fmt: skip
+        by_name = {"ours": api_servers.ours(settings, PORTS["ours"])}
+        by_name["ours"].name = "catalogue-ours"
         if with_pycsw:
-            pycsw.ensure_venv()
-            started = time.monotonic()
             folder = pycsw.write_iso_folder(entries, signature)
-            config = pycsw.write_config(PORTS["pycsw"], DB_PORT)
             admin_dsn = settings.dsn.rsplit("/", 1)[0] + "/postgres"
-            pycsw_count = pycsw.load(admin_dsn, DB_PORT, config, folder, signature)
-            print(f"pycsw: {pycsw_count} records ({time.monotonic() - started:.0f} s)", flush=True)
+            for name, module in (("pycsw3", pycsw3), ("pycsw", pycsw)):
+                started = time.monotonic()
+                module.ensure_venv()
+                config = module.write_config(PORTS[name], DB_PORT)
+                count = module.load(admin_dsn, DB_PORT, config, folder, signature)
+                seconds = time.monotonic() - started
+                print(f"{name}: {count} records ({seconds:.0f} s)", flush=True)
+                by_name[name] = module.server(PORTS[name], config)
         facts = machine_facts(settings, with_pycsw)
 
-        ours = api_servers.ours(settings, PORTS["ours"])
-        ours.name = "catalogue-ours"
-        servers = [ours, pycsw.server(PORTS["pycsw"], config)] if with_pycsw else [ours]
+        servers = list(by_name.values())
         for server in servers:
             server.start()
         for server in servers:
@@ -283,32 +313,44 @@ def main(argv: list[str] | None = None) -> int:
             first, statements, sql_matched = our_sql(settings.dsn, query.ours)
             path = write_sql(query.name, query.label, first, statements)
             truth_key = query.name
+            urls = {
+                "ours": our_url(query),
+                "pycsw3": pycsw3_url(query) if with_pycsw else None,
+                "pycsw": pycsw_url(query) if with_pycsw else None,
+            }
             entry = {
                 "label": query.label,
-                "ours_url": our_url(query),
-                "pycsw_url": pycsw_url(query) if with_pycsw else None,
+                "urls": urls,
                 "pycsw_note": query.pycsw_note,
+                "pycsw3_note": query.pycsw3_note,
                 "sql_file": str(path.relative_to(ROOT.parent)),
                 "sql": statements,
                 "sql_first": first,
                 "expected": expected[truth_key],
+                "expected_ids": expected_pages.get(truth_key),
                 "hits": {
-                    "ours": hits_ours(our_url(query)),
-                    "pycsw": hits_pycsw(pycsw_url(query)) if query.pycsw and with_pycsw else None,
+                    "ours": hits_records(urls["ours"]),
+                    "pycsw3": hits_records(urls["pycsw3"]) if urls["pycsw3"] else None,
+                    "pycsw": hits_pycsw(urls["pycsw"]) if urls["pycsw"] else None,
                     "raw_sql": {"matched": sql_matched},
                 },
                 "explain": explain(settings.dsn, statements),
                 "explain_first": explain(settings.dsn, first),
-                "timing": {"ours": [], "pycsw": [], "raw_sql": []},
+                "timing": {"ours": [], "pycsw3": [], "pycsw": [], "raw_sql": []},
             }
-            for hit in entry["hits"].values():
+            for name, hit in entry["hits"].items():
                 if hit is not None:
-                    hit["verdict"] = verdict(hit.get("matched"), entry["expected"])
+                    ids = entry["expected_ids"] if name != "raw_sql" else None
+                    hit["verdict"] = verdict(hit, entry["expected"], ids)
             results[query.name] = entry
             h = entry["hits"]
             print(
-                f"{query.name:10} truth {entry['expected']:>6}  ours {h['ours'].get('matched')}"
-                f"  pycsw {(h['pycsw'] or {}).get('matched')}  sql {sql_matched}"
+                f"{query.name:10} truth {entry['expected']:>6}  "
+                + "  ".join(
+                    f"{n} {(h[n] or {}).get('matched')} {(h[n] or {}).get('verdict')}"
+                    for n in SERVERS
+                )
+                + f"  sql {sql_matched}"
                 f"  (EXPLAIN ANALYZE {entry['explain']['execution_ms']:.1f} ms, first request "
                 f"{entry['explain_first']['execution_ms']:.1f} ms)",
                 flush=True,
@@ -320,12 +362,11 @@ def main(argv: list[str] | None = None) -> int:
                 for server in servers:
                     server.ensure_running()
                 measured = {
-                    "ours": api_timing.run_wrk(entry["ours_url"], duration, [], ours.rss),
+                    name: api_timing.run_wrk(entry["urls"][name], duration, [], server.rss)
+                    for name, server in by_name.items()
+                    # a server whose answer is wrong is reported so, not timed as if right
+                    if (entry["hits"][name] or {}).get("verdict") == "right"
                 }
-                if entry["pycsw_url"]:
-                    measured["pycsw"] = api_timing.run_wrk(
-                        entry["pycsw_url"], duration, [], servers[1].rss
-                    )
                 measured["raw_sql"] = api_timing.run_pgbench(
                     settings.dsn, ROOT.parent / entry["sql_file"], {}, duration
                 )
@@ -353,8 +394,7 @@ def main(argv: list[str] | None = None) -> int:
                 "quick": args.quick,
                 "thessaloniki_bbox": data.THESSALONIKI_BBOX,
                 "interval": data.INTERVAL,
-                "ours": " ".join(ours.command),
-                "pycsw": " ".join(servers[1].command) if with_pycsw else None,
+                **{name: " ".join(server.command) for name, server in by_name.items()},
                 "ours_publish_seconds": load_seconds,
             },
             "expected": expected,

@@ -495,13 +495,17 @@ FREQUENCIES = ["annually", "monthly", "asNeeded", "irregular", "daily", "unknown
 
 @dataclass(frozen=True)
 class Query:
-    """One benchmark search: ours (OGC API Records), pycsw 2.6.2's nearest, and the truth."""
+    """One benchmark search: ours (OGC API Records), pycsw 2.6.2's and pycsw 3.0's nearest,
+    and the truth."""
 
     name: str
     label: str
     ours: dict[str, str]  # query parameters of /collections/catalogue/items
     pycsw: dict[str, str] | None  # KVP parameters of pycsw's endpoint (None: no equivalent)
     pycsw_note: str  # what pycsw's parameters mean / why they differ
+    # query parameters of pycsw 3.0's /collections/metadata:main/items, and what they mean
+    pycsw3: dict[str, str] | None = None
+    pycsw3_note: str = ""
 
 
 THESSALONIKI_BBOX = (22.8737, 40.5512, 23.0468, 40.6971)
@@ -520,27 +524,45 @@ BBOX_TEXT = ",".join(str(v) for v in THESSALONIKI_BBOX)
 
 QUERIES = [
     Query("q_en", "q=schools", {"q": "schools"}, {**OPENSEARCH, "q": "schools"},
-          "OpenSearch q (csw:AnyText; PostgreSQL full text, english config)"),
+          "OpenSearch q (csw:AnyText; PostgreSQL full text, english config)",
+          {"q": "schools"}, "q (anytext ILIKE '%schools%')"),
     Query("q_el", "q=σχολεια (no accents)", {"q": "σχολεια"}, {**OPENSEARCH, "q": "σχολεια"},
-          "OpenSearch q (csw:AnyText; PostgreSQL full text, english config)"),
+          "OpenSearch q (csw:AnyText; PostgreSQL full text, english config)",
+          {"q": "σχολεια"}, "q (anytext ILIKE '%σχολεια%')"),
     Query("bbox", "bbox Thessaloniki", {"bbox": BBOX_TEXT}, {**OPENSEARCH, "bbox": BBOX_TEXT},
-          "OpenSearch bbox (ogc:BBOX on the record's envelope)"),
+          "OpenSearch bbox (ogc:BBOX on the record's envelope)",
+          {"bbox": BBOX_TEXT}, "bbox (CQL BBOX(geometry, …))"),
     Query("bbox_q", "bbox + q=schools", {"bbox": BBOX_TEXT, "q": "schools"},
-          {**OPENSEARCH, "bbox": BBOX_TEXT, "q": "schools"}, "OpenSearch bbox + q"),
+          {**OPENSEARCH, "bbox": BBOX_TEXT, "q": "schools"}, "OpenSearch bbox + q",
+          {"bbox": BBOX_TEXT, "q": "schools"}, "bbox + q"),
     Query("datetime", "datetime interval (overlaps)", {"datetime": "/".join(INTERVAL)},
           {**OPENSEARCH, "time": "/".join(INTERVAL)},
           "OpenSearch time=start/end (with the ISO profile: TempExtent_begin >= start AND "
-          "TempExtent_end <= end, i.e. fully inside)"),
+          "TempExtent_end <= end, i.e. fully inside)",
+          {"datetime": "/".join(INTERVAL)},
+          "datetime=start/end (time_begin >= start AND time_end <= end, i.e. fully inside)"),
     Query("cql_title", "CQL2 title LIKE '%Θεσσαλονίκης%'",
           {"filter": "title LIKE '%Θεσσαλονίκης%'"},
           {**CSW, "constraintlanguage": "CQL_TEXT",
            "constraint": "dc:title like '%Θεσσαλονίκης%'"},
-          "CSW GetRecords, CQL_TEXT dc:title like"),
+          "CSW GetRecords, CQL_TEXT dc:title like",
+          {"filter": "title LIKE '%Θεσσαλονίκης%'"}, "filter (CQL text, title LIKE)"),
     Query("field", "field=χωρητικοτητα", {"field": "χωρητικοτητα"},
           {**OPENSEARCH, "q": "χωρητικοτητα"},
           "no field search in pycsw (ISO 19139 has no attribute list here): nearest is "
-          "q=χωρητικοτητα (csw:AnyText)"),
-    Query("none", "no parameters", {}, dict(CSW), "CSW GetRecords, no constraint"),
+          "q=χωρητικοτητα (csw:AnyText)",
+          {"q": "χωρητικοτητα"}, "no field search: nearest is q=χωρητικοτητα (anytext)"),
+    Query("none", "no parameters", {}, dict(CSW), "CSW GetRecords, no constraint",
+          {}, "no parameters"),
+    Query("sort", "sortby=-updated (newest first)", {"sortby": "-updated"},
+          {**CSW, "sortby": "apiso:RevisionDate:D"},
+          "CSW GetRecords sortby=apiso:RevisionDate:D (the record's revision date)",
+          {"sortby": "-date"},
+          "sortby=-date (the record's revision date; its 'updated' is the time it was loaded)"),
+    Query("page", "sortby=-updated, offset 5,000", {"sortby": "-updated", "offset": "5000"},
+          {**CSW, "sortby": "apiso:RevisionDate:D", "startposition": "5001"},
+          "CSW GetRecords sortby=apiso:RevisionDate:D, startposition=5001",
+          {"sortby": "-date", "offset": "5000"}, "sortby=-date, offset=5000"),
 ]  # fmt: skip
 
 
@@ -670,7 +692,19 @@ def truth(entries: list[Entry]) -> dict[str, int]:
         "cql_title": sum(1 for e in entries if "Θεσσαλονίκης" in e.title["el"]),
         "field": sum(map(has_capacity, entries)),
         "none": len(entries),
+        "sort": len(entries),
+        "page": len(entries),
     }
+
+
+PAGE_OFFSETS = {"sort": 0, "page": 5000}  # searches whose answer is also a page in an order
+
+
+def truth_pages(entries: list[Entry], limit: int = 10) -> dict[str, list[str]]:
+    """The ids of the page each ordered search must answer: newest revision first
+    (`updated`: generated to the second, every value distinct)."""
+    newest = [e.id for e in sorted(entries, key=lambda e: e.updated or "", reverse=True)]
+    return {name: newest[offset : offset + limit] for name, offset in PAGE_OFFSETS.items()}
 
 
 def _iso(value: datetime) -> str:

@@ -1,11 +1,12 @@
 """pycsw 2.6.2 beside our catalogue: its own venv, its PostgreSQL repository, gunicorn.
 
-pycsw 3.0 (OGC API Records) is not on PyPI; 2.6.2 is (CSW 2.0.2/3.0 and OpenSearch). It
-runs from /tmp/geoservice-bench-catalogue/pycsw-venv (Python 3.12.1 from pyenv; pycsw 2.6.2
-imports pkg_resources, so setuptools < 81), with its repository (`pycsw-admin.py setup_db`:
-the `records` table, a GIN full-text index, a native PostGIS geometry column) in a
-database `pycsw` of the benchmark's cluster, loaded from the same records as ISO 19139 XML
-(`geoservice.server.records.iso19139.iso19139`) with `pycsw-admin.py load_records`.
+2.6.2 speaks CSW 2.0.2/3.0 and OpenSearch (pycsw 3.0, its OGC API Records, runs beside it:
+bench/catalogue_pycsw3.py). It runs from /tmp/geoservice-bench-catalogue/pycsw-venv (Python
+3.12.1 from pyenv; pycsw 2.6.2 imports pkg_resources, so setuptools < 81), with its repository
+(`pycsw-admin.py setup_db`: the `records` table, a GIN full-text index, a native PostGIS
+geometry column) in a database `pycsw` of the benchmark's cluster, loaded from the same records
+as ISO 19139 XML (`geoservice.server.records.iso19139.iso19139`) with `pycsw-admin.py
+load_records`.
 """
 
 from __future__ import annotations
@@ -169,12 +170,12 @@ def write_iso_folder(entries: list[Entry], signature: str) -> Path:
     return folder
 
 
-def load(admin_dsn: str, db_port: int, config: Path, folder: Path, signature: str) -> int:
-    """(Re)create pycsw's repository and load the folder, unless it already holds it."""
-    target = dsn(db_port)
+def loaded_count(admin_dsn: str, target: str, database: str, signature: str) -> int | None:
+    """The records a pycsw repository (database `database`) holds if it was loaded from this
+    record set; otherwise None, with the database made and its `records` table dropped."""
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
-            conn.execute(f"CREATE DATABASE {DATABASE}")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+            conn.execute(f"CREATE DATABASE {database}")
     with psycopg.connect(target, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         conn.execute("CREATE TABLE IF NOT EXISTS bench_signature (signature text)")
@@ -183,6 +184,24 @@ def load(admin_dsn: str, db_port: int, config: Path, folder: Path, signature: st
             return conn.execute("SELECT count(*) FROM records").fetchone()[0]
         conn.execute("DROP TABLE IF EXISTS records CASCADE")
         conn.execute("DELETE FROM bench_signature")
+    return None
+
+
+def finish_load(target: str, signature: str) -> int:
+    """After pycsw-admin loaded its repository: analyse it and note which set it holds."""
+    with psycopg.connect(target, autocommit=True) as conn:
+        loaded = conn.execute("SELECT count(*) FROM records").fetchone()[0]
+        conn.execute("VACUUM ANALYZE records")
+        conn.execute("INSERT INTO bench_signature VALUES (%s)", (signature,))
+    return loaded
+
+
+def load(admin_dsn: str, db_port: int, config: Path, folder: Path, signature: str) -> int:
+    """(Re)create pycsw's repository and load the folder, unless it already holds it."""
+    target = dsn(db_port)
+    loaded = loaded_count(admin_dsn, target, DATABASE, signature)
+    if loaded is not None:
+        return loaded
     admin = [str(VENV / "bin" / "python"), "-W", "ignore", str(VENV / "bin" / "pycsw-admin.py")]
     subprocess.run([*admin, "-c", "setup_db", "-f", str(config)], check=True, capture_output=True)
     proc = subprocess.run(
@@ -192,31 +211,32 @@ def load(admin_dsn: str, db_port: int, config: Path, folder: Path, signature: st
     )
     if proc.returncode != 0:
         raise RuntimeError(f"pycsw load_records failed: {proc.stderr[-800:]}")
-    with psycopg.connect(target, autocommit=True) as conn:
-        loaded = conn.execute("SELECT count(*) FROM records").fetchone()[0]
-        conn.execute("VACUUM ANALYZE records")
-        conn.execute("INSERT INTO bench_signature VALUES (%s)", (signature,))
-    return loaded
+    return finish_load(target, signature)
+
+
+def wait_for(server: Server, url: str, timeout: float) -> None:
+    """Until `url` answers 200 (a pycsw has no /collections, or another collection id)."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process is not None and server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited early; see its log")
+        try:
+            if requests.get(url, timeout=5).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{server.name} did not answer within {timeout:.0f} s")
 
 
 class PycswServer(Server):
-    def wait_ready(self, timeout: float = 90) -> None:  # pycsw has no /collections
-        import time
-
-        import requests
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError("pycsw exited early; see its log")
-            try:
-                url = f"{self.base_url}/?service=CSW&version=2.0.2&request=GetCapabilities"
-                if requests.get(url, timeout=5).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"pycsw did not answer within {timeout:.0f} s")
+    def wait_ready(self, timeout: float = 90) -> None:  # pycsw 2.6 has no /collections
+        url = f"{self.base_url}/?service=CSW&version=2.0.2&request=GetCapabilities"
+        wait_for(self, url, timeout)
 
 
 def server(port: int, config: Path) -> PycswServer:
