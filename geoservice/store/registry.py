@@ -181,9 +181,11 @@ def find_collection(conn: psycopg.Connection, collection_id: str) -> CollectionR
 
 def reserve_load_id(conn: psycopg.Connection) -> int:
     """A load id no load will have, for a dry run (which records nothing)."""
-    row = conn.execute(
-        "SELECT nextval(pg_get_serial_sequence('geoservice.loads', 'load_id'))"
-    ).fetchone()
+    return _next_id(conn, "geoservice.loads", "load_id")
+
+
+def _next_id(conn: psycopg.Connection, table: str, column: str) -> int:
+    row = conn.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", (table, column)).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -202,11 +204,7 @@ class KeptVersion:
 
 
 def next_kept_version(conn: psycopg.Connection) -> int:
-    row = conn.execute(
-        "SELECT nextval(pg_get_serial_sequence('geoservice.kept_versions', 'version_id'))"
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    return _next_id(conn, "geoservice.kept_versions", "version_id")
 
 
 def put_kept_version(
