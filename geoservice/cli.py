@@ -189,6 +189,10 @@ def load(
     if source.suffix.lower() in (".yml", ".yaml") and resources.declares_resource(source):
         if collection_id or title:
             raise click.UsageError("--id/--title go with a data file; a descriptor names its own")
+        if dry_run or accept_changes:
+            raise click.UsageError(
+                "--dry-run/--accept-changes go with a layer: a resource's record has no data"
+            )
         database.ensure_database(settings)
         entry = resources.publish_file(settings, source)
         out.print(f"catalogued [bold]{entry.id}[/bold] ({entry.kind}, {len(entry.links)} links)")

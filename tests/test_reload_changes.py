@@ -338,3 +338,16 @@ def test_kept_versions_expire_and_can_be_turned_off(run, settings, tmp_path):
     # Kept for 0 days: a removal keeps nothing.
     assert run("remove", "undo-other", "--yes", GEOSERVICE_KEEP_DAYS="0").exit_code == 0
     assert "nothing to undo" in run("undo", "undo-other").output
+
+
+def test_a_dry_run_of_a_resource_descriptor_publishes_nothing(run, settings, tmp_path):
+    """A resource descriptor has no data to check: --dry-run is refused, not ignored (the
+    record would otherwise be published)."""
+    text = (PROJECT_ROOT / "collections" / "cadastre-orthophotos-wms.yml").read_text("utf-8")
+    path = tmp_path / "dry-service.yml"
+    path.write_text(text.replace("id: cadastre-orthophotos-wms", "id: dry-service"), "utf-8")
+    refused = run("load", str(path), "--dry-run")
+    assert refused.exit_code == 2 and "--dry-run" in refused.output
+    with db.connect(settings) as conn:
+        row = conn.execute("SELECT 1 FROM geoservice.records WHERE id = 'dry-service'").fetchone()
+    assert row is None
