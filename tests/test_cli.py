@@ -35,7 +35,9 @@ def test_load_a_file_list_history_remove(run, shared_data):
     assert "\tpublic\t" in row
     history = run("history", "cli-countries")
     assert "published" in history.output
-    assert "iso-8859-1" in history.output  # its warning, stored in English and Greek
+    # Its .cpg declares ISO-8859-1: a fact, no warning (the load's line says it).
+    assert "iso-8859-1" not in history.output
+    assert "text iso-8859-1 (100% sure)" in " ".join(loaded.output.split())
     removed = run("remove", "cli-countries", "--yes")
     assert removed.exit_code == 0
     assert "cli-countries" not in run("list").output

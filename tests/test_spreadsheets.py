@@ -180,6 +180,20 @@ def test_a_cad_drawing_needs_a_declared_crs(settings, client, tmp_path):
     assert got["Δρόμοι"]["geometry"]["type"] in ("LineString", "MultiLineString")
 
 
+def test_a_declared_encoding_wins_over_the_drawings_code_page(settings, client, tmp_path):
+    """A drawing whose header names the wrong code page (ANSI_1252, as GDAL's own writer puts
+    it) with Greek text in cp1253: the descriptor's source.encoding reads it right."""
+    path = greek_drawing(tmp_path)
+    data = path.read_bytes().replace(b"ANSI_1253", b"ANSI_1252")
+    path.write_bytes(data)
+    report = load(settings, descriptor("sheet-dxf-cp", path, crs="EPSG:2100", encoding="1253"))
+    assert (report.encoding, report.encoding_confidence) == ("cp1253", 1.0)
+    got = {f["source"]["Layer"] for f in features(client, "sheet-dxf-cp")}
+    assert got == {"Κτίρια", "Δρόμοι", "Κείμενα"}
+    with pytest.raises(LoadError, match="unknown text encoding 'klingon' in source.encoding"):
+        load(settings, descriptor("sheet-dxf-cp", path, crs="EPSG:2100", encoding="klingon"))
+
+
 def test_a_cad_drawing_on_the_command_line(settings, tmp_path):
     from click.testing import CliRunner
 

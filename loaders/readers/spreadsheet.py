@@ -23,7 +23,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geoservice.errors import CRSError, SourceError
+from geoservice.errors import CRSError, EncodingError, SourceError
+from loaders import encoding as enc
 from loaders.descriptor import Source
 from loaders.readers.archives import check_archive
 from loaders.readers.base import RawLayer
@@ -39,7 +40,10 @@ def read_spreadsheet(path: Path, source: Source) -> RawLayer:
         raise SourceError(f"{path.name} is not a valid spreadsheet (a damaged file?)") from None
     dataset = str(path)
     sheet = _pick_layer(dataset, path.name, source.layer)  # a sheet: source.layer names it
-    with _headers("FORCE" if source.header else "DISABLE"):
+    # The first row is the header unless source.header is false (GDAL would guess: a sheet of
+    # text only would have none); cells keep their types (FIELD_TYPES' default, AUTO).
+    headers = "FORCE" if source.header else "DISABLE"
+    with _gdal_config(OGR_XLSX_HEADERS=headers, OGR_ODS_HEADERS=headers):
         info = pyogrio.read_info(dataset, layer=sheet)
         table = pyogrio.read_dataframe(dataset, layer=sheet, read_geometry=False)
     display = f"{path.name}, sheet {sheet!r}"
@@ -62,14 +66,11 @@ def read_spreadsheet(path: Path, source: Source) -> RawLayer:
 
 
 @contextmanager
-def _headers(value: str) -> Iterator[None]:
-    """The first row is the header unless source.header is false (GDAL would guess: a sheet
-    of text only would have none). The drivers read this from configuration options only
-    (process-wide: set for the read, then put back); cells keep their types (FIELD_TYPES'
-    default, AUTO)."""
-    names = ("OGR_XLSX_HEADERS", "OGR_ODS_HEADERS")
-    before = {name: pyogrio.get_gdal_config_option(name) for name in names}
-    pyogrio.set_gdal_config_options(dict.fromkeys(names, value))
+def _gdal_config(**options: str) -> Iterator[None]:
+    """GDAL configuration options for one read: these drivers take these choices from
+    configuration options only (process-wide: set, then put back)."""
+    before = {name: pyogrio.get_gdal_config_option(name) for name in options}
+    pyogrio.set_gdal_config_options(options)
     try:
         yield
     finally:
@@ -83,10 +84,22 @@ def read_dxf(path: Path, source: Source) -> RawLayer:
             "it was drawn in: declare it as `source.crs` in the descriptor (e.g. EPSG:2100 for "
             "ΕΓΣΑ87) or pass --crs on the command line"
         )
-    raw = read_gdal(str(path), path.name, source, [path])
+    # A declared encoding wins over the code page the header names ($DWGCODEPAGE).
+    declared = _declared_encoding(source.encoding) if source.encoding else None
+    with _gdal_config(**({"DXF_ENCODING": declared} if declared else {})):
+        raw = read_gdal(str(path), path.name, source, [path])
+    if declared:
+        raw.encoding, raw.encoding_confidence = declared, 1.0
     column = raw.frame.geometry.name
     raw.frame[column] = gpd.array.from_shapely(_heights(raw.frame[column].to_numpy()))
     return raw
+
+
+def _declared_encoding(name: str) -> str:
+    try:
+        return enc.canonical(name)
+    except LookupError:
+        raise EncodingError(f"unknown text encoding {name!r} in source.encoding") from None
 
 
 def _heights(geoms: np.ndarray) -> np.ndarray:
