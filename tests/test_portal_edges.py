@@ -18,7 +18,6 @@ import test_portal as shared
 from test_portal import assert_accessible, expect
 
 from geoservice.errors import LoadError, SourceError
-from geoservice.server import api_keys
 from geoservice.server.app import create_app
 from geoservice.store import db, registry
 from geoservice.store.records import Entry
@@ -29,6 +28,7 @@ from loaders.writer import remove_collection
 
 # The browser, the 200-record catalogue and a fresh page: tests/test_portal.py's fixtures.
 browser, catalogue_of_200, portal = shared.browser, shared.catalogue_of_200, shared.portal
+staff_key = shared.staff_key  # a staff member's API key (and an internal layer of its own)
 
 WIDTHS = (1280, 1000, 390)  # a laptop, a small one, a phone
 
@@ -227,37 +227,41 @@ def test_sort_control_is_accessible(portal, plazas):
 
 # -- searching inside the data: the catalogue's value search, with the caller's rights --------
 
-HIDDEN_VALUE = "Ψαροπούλας"  # a street only the internal layer's features name
 
-
-@pytest.fixture(scope="module")
-def internal_values(settings, demo_collections, tmp_path_factory) -> Iterator[str]:
-    """An internal layer whose features name HIDDEN_VALUE, and a staff key; removed after."""
-    folder = tmp_path_factory.mktemp("values")
-    source = folder / "streets.geojson"
+def points_layer(folder, layer_id: str, title: dict, streets: list[str], access: str) -> dict:
+    """The descriptor of a layer of points (written into `folder`) named by `streets`."""
     features = [
         {
             "type": "Feature",
             "properties": {"id": n, "street": street},
             "geometry": {"type": "Point", "coordinates": [22.94 + n / 100, 40.63]},
         }
-        for n, street in enumerate([f"Οδός {HIDDEN_VALUE}", "Οδός Τσιμισκή"])
+        for n, street in enumerate(streets)
     ]
+    source = folder / f"{layer_id}.geojson"
     source.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
-    descriptor = {
-        "id": VALUES_LAYER,
-        "title": {"el": "Εσωτερικές οδοί", "en": "Internal streets"},
+    return {
+        "id": layer_id,
+        "title": title,
         "source": {"path": str(source)},
         "identifier": "id",
         "licence": "CC-BY-4.0",
-        "access": "internal",
+        "access": access,
     }
-    load(settings, parse_descriptor(descriptor))
+
+
+HIDDEN_VALUE = "Ψαροπούλας"  # a street only the internal layer's features name
+
+
+@pytest.fixture(scope="module")
+def internal_values(settings, staff_key, tmp_path_factory) -> Iterator[str]:
+    """An internal layer whose features name HIDDEN_VALUE (removed after), and a staff key."""
+    streets = [f"Οδός {HIDDEN_VALUE}", "Οδός Τσιμισκή"]
+    title = {"el": "Εσωτερικές οδοί", "en": "Internal streets"}
+    folder = tmp_path_factory.mktemp("values")
+    load(settings, parse_descriptor(points_layer(folder, VALUES_LAYER, title, streets, "internal")))
+    yield staff_key
     with db.connect(settings, autocommit=True) as conn:
-        key = api_keys.create(conn, "test-portal-values", ["staff"], [])
-    yield key
-    with db.connect(settings, autocommit=True) as conn:
-        api_keys.delete(conn, "test-portal-values")
         remove_collection(conn, VALUES_LAYER)
 
 
@@ -296,18 +300,9 @@ FAILING_LAYER = "edges-failed-reload"
 @pytest.fixture(scope="module")
 def failed_reload(settings, demo_collections, tmp_path_factory) -> Iterator[str]:
     """A public layer whose reload failed: its source file had gone. Removed afterwards."""
+    title = {"el": "Σημεία που δεν ξαναφορτώθηκαν", "en": "Points not reloaded"}
     folder = tmp_path_factory.mktemp("failing")
-    source = folder / "points.geojson"
-    point = {"type": "Feature", "properties": {"id": 1}, "geometry": None}
-    point["geometry"] = {"type": "Point", "coordinates": [22.94, 40.63]}
-    source.write_text(json.dumps({"type": "FeatureCollection", "features": [point]}))
-    descriptor = {
-        "id": FAILING_LAYER,
-        "title": {"el": "Σημεία που δεν ξαναφορτώθηκαν", "en": "Points not reloaded"},
-        "source": {"path": str(source)},
-        "identifier": "id",
-        "licence": "CC-BY-4.0",
-    }
+    descriptor = points_layer(folder, FAILING_LAYER, title, ["Οδός Εγνατία"], "public")
     load(settings, parse_descriptor(descriptor))
     gone = folder / "gone.geojson"
     with pytest.raises(SourceError, match="source file not found"):
