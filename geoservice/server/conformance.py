@@ -70,6 +70,7 @@ CLASSES: dict[str, tuple[str, ...]] = {
         "test_conformance::test_filter_geometries_are_read_in_filter_crs",
         "test_conformance::test_an_invalid_filter_filter_lang_or_filter_crs_is_a_400",
         "test_conformance::test_a_property_the_queryables_do_not_declare_is_a_400",
+        "test_conformance::test_a_spatial_filter_selects_the_same_in_every_format",
     ),
     PART3 + "features-filter": (
         "test_conformance::test_queryables_are_the_json_schema_part_3_requires",

@@ -138,7 +138,9 @@ def collection_resource(settings: Settings, record: CollectionRecord) -> dict[st
                 "id_field": record.id_field,
                 "id_type": _id_type(record),
                 "time_field": record.temporal_field,
-                "geom_field": "geom",
+                # pygeoapi renames the filter's geometry queryable to this before our
+                # provider sees it (HTML, JSON-LD): keep the queryable's own name.
+                "geom_field": "geometry",
                 "storage_crs": CRS84,
                 "crs": crs_list,
                 "fields": record.fields,
