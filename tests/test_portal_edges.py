@@ -62,6 +62,10 @@ def test_dashboard_tables_fit_the_page(portal, width):
     assert portal.locator("#recent-loads td.warnings li").count() > 0  # warnings are shown
     assert overflowing(portal, "main") == []
     assert_accessible(portal, f"dashboard-{width}", screenshot=False)
+    # a dataset's load history (a failed load's error is its longest cell)
+    portal.goto(portal.base + "/portal/datasets/municipalities?find=θερμ")
+    assert portal.locator("table.history tbody tr").count() > 0
+    assert overflowing(portal, "table.history") == []
 
 
 @pytest.mark.parametrize(
