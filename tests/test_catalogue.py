@@ -186,7 +186,7 @@ def test_any_rfc3339_offset_is_understood(client, offset):
     # (Records whose data's date is unknown are updated after no date.)
     found = search(client, limit=1000)["features"]
     everything = {f["id"] for f in found if f["properties"].get("updated")}
-    assert everything  # the demo's shapefile says when it changed (its .dbf header)
+    assert everything  # the zoning plan's descriptor says when it changed
     assert (
         ids(search(client, updatedAfter=f"1990-01-01T00:00:00{offset}", limit=1000)) == everything
     )
@@ -299,4 +299,36 @@ def test_a_field_search_reads_only_its_page_after_the_first_request(settings):
                 assert [r[0] for r in result.rows] == expected[offset : offset + 10]
                 assert result.matched == 150
             assert read <= 10, f"page at {offset} read {read} rows"
+        conn.rollback()
+
+
+def test_a_page_far_on_finds_its_ids_in_an_index_alone(settings):
+    """sortby=-updated at a large offset: the rows it skips are read from records_updated_idx
+    (an index-only scan), not from the table (before: every skipped row's xmin, so a sequential
+    scan and a sort of the whole catalogue); the pages are the same."""
+    from dataclasses import replace
+
+    from psycopg import sql
+
+    from geoservice.server.records import search as catalogue_search
+    from loaders.catalogue import publish
+
+    entries = _capacity_entries(1500, 0)
+    for i, entry in enumerate(entries):  # distinct dates, newest last, newer than the demo's
+        entry.updated = f"{2100 + i // 100}-{1 + i % 100 // 10:02d}-{1 + i % 10:02d}T00:00:00Z"
+    newest = [e.id for e in reversed(entries)]
+    search = catalogue_search.Search(sortby=[("updated", True)])
+    with db.connect(settings) as conn:  # one transaction, rolled back: no other test sees them
+        for entry in entries:
+            publish(conn, entry)
+        conn.execute("ANALYZE geoservice.records")
+        for offset in (600, 1200):
+            page = replace(search, offset=offset)
+            found = [r[0] for r in catalogue_search.find(conn, page).rows]
+            assert found == newest[offset : offset + 10]
+            statement = catalogue_search._page(
+                page, catalogue_search._clause(conn, page), sql.SQL("r.id, r.xmin")
+            )
+            plan = "\n".join(r[0] for r in conn.execute(sql.SQL("EXPLAIN ") + statement))
+            assert "Index Only Scan using records_updated_idx" in plan, plan
         conn.rollback()

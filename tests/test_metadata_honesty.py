@@ -235,6 +235,11 @@ def test_a_future_or_impossible_source_date_says_nothing(shared_data, tmp_path):
     shp.with_suffix(".dbf").write_bytes(bytes(header))
     read = read_source(parse_descriptor({"id": "x", "title": "x", "source": {"path": str(shp)}}))
     assert read.data_updated is None
+    # shapelib's "dummy date", written when no one set one (the demo's prefectures have it)
+    demo = PROJECT_ROOT / "data/demo/nomoi/nomoi_okxe.shp"
+    assert demo.with_suffix(".dbf").read_bytes()[1:4] == bytes([95, 7, 26])
+    read = read_source(parse_descriptor({"id": "x", "title": "x", "source": {"path": str(demo)}}))
+    assert read.data_updated is None
 
 
 # -------------------------------------------------------------------------------- helpers

@@ -24,6 +24,9 @@ from pathlib import Path
 from loaders.descriptor import rfc3339
 
 DBF_METADATA = "DBF_DATE_LAST_UPDATE"  # GDAL's Shapefile driver, layer metadata
+# What shapelib's DBFCreate writes when its caller sets no date ("dummy date", dbfopen.c):
+# the demo's prefectures (drawn long after) carry it. It says nothing of the data.
+SHAPELIB_DUMMY = date(1995, 7, 26)
 
 
 def from_gdal_metadata(info: dict) -> str | None:
@@ -33,7 +36,7 @@ def from_gdal_metadata(info: dict) -> str | None:
         day = date.fromisoformat(str(value)) if value else None
     except ValueError:  # "1900-00-00" and the like: a header with no date
         return None
-    return rfc3339(day) if day and _credible(day) else None
+    return rfc3339(day) if day and day != SHAPELIB_DUMMY and _credible(day) else None
 
 
 def gpkg_last_change(path: Path, layer: str | None) -> str | None:
