@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -118,6 +119,10 @@ def settings() -> Iterator[Settings]:
 def demo_collections(settings: Settings) -> dict[str, object]:
     """The demo descriptors, loaded once for the session: {id: LoadReport} of the layers.
     The resource descriptors (documents, services) among them are catalogued too."""
+    return publish_demo(settings)
+
+
+def publish_demo(settings: Settings) -> dict[str, object]:
     from loaders import resources
     from loaders.descriptor import load_descriptor
     from loaders.pipeline import load
@@ -143,6 +148,13 @@ def client(settings: Settings, demo_collections: dict) -> object:
 @pytest.fixture(scope="session")
 def live_server(settings: Settings, demo_collections: dict) -> Iterator[str]:
     """`geoservice serve` in a subprocess on a free port: for real clients over real HTTP."""
+    with serve(settings) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serve(settings: Settings) -> Iterator[str]:
+    """`geoservice serve` on the settings' database, on a free port, until the block ends."""
     import subprocess
     import sys
     import time
@@ -168,9 +180,11 @@ def live_server(settings: Settings, demo_collections: dict) -> Iterator[str]:
                 process.kill()
                 raise RuntimeError(f"the server did not start: {process.stderr.read()}") from None
             time.sleep(0.3)
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

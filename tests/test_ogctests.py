@@ -17,12 +17,17 @@ from __future__ import annotations
 import os
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 import requests
+from conftest import publish_demo, serve
+from psycopg.conninfo import make_conninfo
 
-from geoservice.settings import PROJECT_ROOT
+from geoservice.settings import PROJECT_ROOT, Settings
+from geoservice.store.db import ensure_database
 
 OGCTESTS_PYTHON = PROJECT_ROOT / ".venv-ogctests" / "bin" / "python"
 COLLECTIONS_LIMIT = 20  # ogctests' core conftest (`collections_limit`) tests the first 20 only
@@ -93,8 +98,28 @@ def _suite_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
-def ogctests_results(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return run_ogctests(live_server, tmp_path_factory.mktemp("ogctests"))
+def demo_server(settings: Settings) -> Iterator[str]:
+    """The demo collections alone, served over HTTP from a database of their own in the
+    session's PostgreSQL: the other tests publish layers into the shared one as they go
+    (ogctests would then test those, or fail on an empty one), whichever ran first."""
+    dsn = make_conninfo(settings.dsn, dbname="geoservice_ogctests")
+    with psycopg.connect(settings.dsn, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS geoservice_ogctests WITH (FORCE)")
+        conn.execute("CREATE DATABASE geoservice_ogctests")
+    own = Settings(database_url=dsn)
+    try:
+        ensure_database(own)
+        publish_demo(own)
+        with serve(own) as url:
+            yield url
+    finally:
+        with psycopg.connect(settings.dsn, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS geoservice_ogctests WITH (FORCE)")
+
+
+@pytest.fixture(scope="module")
+def ogctests_results(demo_server: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return run_ogctests(demo_server, tmp_path_factory.mktemp("ogctests"))
 
 
 def run_ogctests(url: str, folder: Path) -> dict[str, list[tuple[str, str, str]]]:
@@ -153,10 +178,10 @@ def test_ogctests_passes(ogctests_results: dict, session: str):
     assert any(outcome == "passed" for _, outcome, _ in outcomes)
 
 
-def test_ogctests_sees_every_collection(live_server: str):
+def test_ogctests_sees_every_collection(demo_server: str):
     """ogctests' core suite tests the first 20 collections: every one, the catalogue among
     them, only while there are no more."""
-    collections = requests.get(f"{live_server}/collections?f=json", timeout=30).json()
+    collections = requests.get(f"{demo_server}/collections?f=json", timeout=30).json()
     ids = [c["id"] for c in collections["collections"]]
     assert "catalogue" in ids
     assert len(ids) <= COLLECTIONS_LIMIT, f"ogctests would leave out {ids[COLLECTIONS_LIMIT:]}"
@@ -165,19 +190,19 @@ def test_ogctests_sees_every_collection(live_server: str):
 # -- what the deselected tests meant to check ------------------------------------------
 
 
-def _collection_ids(live_server: str) -> list[str]:
-    collections = requests.get(f"{live_server}/collections?f=json", timeout=30).json()
+def _collection_ids(url: str) -> list[str]:
+    collections = requests.get(f"{url}/collections?f=json", timeout=30).json()
     return [c["id"] for c in collections["collections"]]
 
 
-def test_items_link_header_names_the_queryables(live_server: str):
+def test_items_link_header_names_the_queryables(demo_server: str):
     """Part 3's abstract test /conf/queryables/get-queryables-uris: a HEAD on each filterable
     resource (a collection's items) answers 200 with a `Link` header whose rel is the
     queryables relation. The other links of the page are in the header too, each with its media
     type (Part 1, Recommendation /rec/core/link-header): generic clients page by them."""
     paged = []
-    for collection_id in _collection_ids(live_server):
-        url = f"{live_server}/collections/{collection_id}/items"
+    for collection_id in _collection_ids(demo_server):
+        url = f"{demo_server}/collections/{collection_id}/items"
         for method in (requests.head, requests.get):
             response = method(url, headers={"Accept": "application/json"}, timeout=30)
             assert response.status_code == 200, (collection_id, method)
@@ -195,11 +220,11 @@ def test_items_link_header_names_the_queryables(live_server: str):
     assert "catalogue" in paged and len(paged) > 1
 
 
-def test_queryables_resource_is_json_schema(live_server: str):
+def test_queryables_resource_is_json_schema(demo_server: str):
     """Part 3's abstract test /conf/queryables/get-queryables, on the URI each filterable
     resource's Link header names."""
-    for collection_id in _collection_ids(live_server):
-        items = requests.head(f"{live_server}/collections/{collection_id}/items", timeout=30)
+    for collection_id in _collection_ids(demo_server):
+        items = requests.head(f"{demo_server}/collections/{collection_id}/items", timeout=30)
         uri = items.links[QUERYABLES_REL]["url"]
         response = requests.get(uri, headers={"Accept": "application/schema+json"}, timeout=30)
         assert response.status_code == 200, collection_id
@@ -215,16 +240,16 @@ def test_queryables_resource_is_json_schema(live_server: str):
             )
 
 
-def test_unknown_queryable_is_refused(live_server: str):
+def test_unknown_queryable_is_refused(demo_server: str):
     """A filter on a property that is not a queryable: a 400 where the queryables say
     `additionalProperties: false`, else the property is null and nothing matches (Part 3,
     /req/queryables/get-queryables-response G)."""
-    for collection_id in _collection_ids(live_server):
+    for collection_id in _collection_ids(demo_server):
         queryables = requests.get(
-            f"{live_server}/collections/{collection_id}/queryables?f=json", timeout=30
+            f"{demo_server}/collections/{collection_id}/queryables?f=json", timeout=30
         ).json()
         response = requests.get(
-            f"{live_server}/collections/{collection_id}/items",
+            f"{demo_server}/collections/{collection_id}/items",
             params={"filter-lang": "cql2-text", "filter": "this_is_not_a_queryable = 'x'"},
             headers={"Accept": "application/geo+json"},
             timeout=30,
