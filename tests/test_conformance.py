@@ -148,11 +148,23 @@ def test_filter_geometries_are_read_in_filter_crs(client, crs, point):
     assert [f["properties"]["name"] for f in found["features"]] == ["Thessalonikis"]
 
 
+SPATIAL_TEXT = {"filter": "S_INTERSECTS(geometry, POINT(22.9613 40.6288))"}
+SPATIAL_JSON = {  # CQL2 1.0 JSON, which pygeofilter's reader (patched) did not read
+    "filter-lang": "cql2-json",
+    "filter": '{"op": "and", "args": [{"op": "s_intersects", "args": [{"property": "geometry"},'
+    ' {"type": "Point", "coordinates": [22.9613, 40.6288]}]}, {"op": "between", "args": '
+    '[{"op": "^", "args": [2, 3]}, 7, 9]}, {"op": "like", "args": [{"op": "accenti", "args": '
+    '[{"property": "name_greek"}]}, "Θεσσαλονικης"]}]}',
+}
+
+
 @pytest.mark.parametrize("f", ["json", "jsonld", "html"])
-def test_a_spatial_filter_selects_the_same_in_every_format(client, f):
+@pytest.mark.parametrize("cql", [SPATIAL_TEXT, SPATIAL_JSON], ids=["text", "json"])
+def test_a_spatial_filter_selects_the_same_in_every_format(client, f, cql):
     """JSON-LD and HTML pages come from pygeoapi, which renames the filter's geometry to the
-    provider's geom_field before our SQL sees it: the queryable is `geometry` there too."""
-    params = {"filter": "S_INTERSECTS(geometry, POINT(22.9613 40.6288))", "f": f}
+    provider's geom_field before our SQL sees it (the queryable is `geometry` there too), and
+    reads CQL2 JSON with pygeofilter's reader."""
+    params = {**cql, "f": f}
     response = client.get("/collections/municipalities/items", query_string=params)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     if f == "html":

@@ -123,3 +123,21 @@ def test_the_patched_parser_reads_cql2_text_escapes():
     )
     assert parse("true") is True and parse("FALSE") is False
     assert parse("true = flag").lhs is True  # a literal where a comparison follows
+
+
+def test_pygeofilter_still_reads_an_older_cql2_json_and_ours_reads_1_0(monkeypatch):
+    """pygeofilter's own reader refuses CQL2 1.0's BETWEEN (three arguments) and ACCENTI;
+    after apply() its parse (which pygeoapi imported) reads them."""
+    from pygeofilter.parsers.cql2_json import parse as pygeoapis_copy
+    from pygeofilter.parsers.cql2_json import parser as cql2_json
+
+    between = {"op": "between", "args": [{"property": "pop"}, 1, 2]}
+    accenti = {"op": "=", "args": [{"op": "accenti", "args": [{"property": "name"}]}, "a"]}
+    with monkeypatch.context() as patched:  # pygeofilter's own, whatever ran before
+        patched.setattr(cql2_json, "walk_cql_json", pygeoapi_patches._original_walk)
+        for document in (between, accenti):
+            with pytest.raises((TypeError, ValueError)):
+                pygeoapis_copy(document)
+    pygeoapi_patches.apply()
+    assert repr(pygeoapis_copy(between)) == repr(ast.Between(ast.Attribute("pop"), 1, 2, False))
+    assert pygeoapis_copy(accenti).lhs.name == "accenti"

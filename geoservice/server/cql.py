@@ -344,22 +344,33 @@ def to_where(
 
 def parse_json(document: Any) -> Any:
     """CQL2 JSON (OGC 21-065r2) to pygeofilter's AST. pygeofilter 0.4 reads an older draft:
-    BETWEEN's bounds as one array, no ACCENTI, no GeometryCollection; the document is
-    brought to that form first (a copy: the caller's is not changed)."""
-    return parse_cql2_json(_older_draft(document))
+    BETWEEN's bounds as one array, no ACCENTI, no GeometryCollection, no `%`, `div`, `^`;
+    each object is brought to that form first (a copy: the caller's is not changed). The
+    server's own pygeofilter JSON parser does the same (pygeoapi_patches), for pygeoapi."""
+    return parse_cql2_json(_older_draft_tree(document))
 
 
 MORE_ARITHMETIC = {"%": Modulo, "div": IntegerDivision, "^": Power}
 
 
-def _older_draft(node: Any) -> Any:
+def _older_draft_tree(node: Any) -> Any:
     if isinstance(node, list):
-        return [_older_draft(item) for item in node]
+        return [_older_draft_tree(item) for item in node]
+    if isinstance(node, dict) and not _is_collection(node):
+        node = {key: _older_draft_tree(value) for key, value in node.items()}
+    return older_draft(node)
+
+
+def _is_collection(node: dict) -> bool:
+    return node.get("type") == "GeometryCollection" and "geometries" in node
+
+
+def older_draft(node: Any) -> Any:
+    """One CQL2 JSON object in the form pygeofilter 0.4 reads (its members are not visited)."""
     if not isinstance(node, dict):
         return node
-    if node.get("type") == "GeometryCollection" and "geometries" in node:
+    if _is_collection(node):
         return values.Geometry(node)  # pygeofilter knows a geometry only by its coordinates
-    node = {key: _older_draft(value) for key, value in node.items()}
     op, args = node.get("op"), node.get("args")
     if op == "between" and isinstance(args, list) and len(args) == 3:
         return {**node, "args": [args[0], args[1:]]}

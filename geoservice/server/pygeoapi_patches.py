@@ -1,5 +1,5 @@
 """Where third-party code is wrong for us: pygeoapi 0.24's translation cache, and
-pygeofilter 0.4's CQL2 text string literals.
+pygeofilter 0.4's CQL2 parsers.
 
 pygeoapi.l10n.translate_struct caches the translated configuration per locale in a
 module-wide dict, whatever configuration it is given: once one configuration has rendered a
@@ -19,6 +19,8 @@ name with an apostrophe cannot be filtered on; NOT takes one predicate, so `NOT 
 refused; arithmetic lacks `%`, `div` and `^`; `true` alone is not a filter. We build its
 parser again from its own grammar with those rules changed (tests/test_patches.py fails when
 the grammar no longer has a rule we replace, or when pygeofilter reads such filters itself).
+Its CQL2 JSON reader knows an older draft (BETWEEN's bounds as one array, no ACCENTI, no
+GeometryCollection, no % div ^): each object now goes through cql.older_draft first.
 
 Nothing happens on import: create_app calls apply(), which may run any number of times.
 The translations stay in this module, beside the function pygeoapi calls in place of its own
@@ -39,6 +41,7 @@ import cachetools
 import lark
 from pygeoapi import l10n
 from pygeofilter import ast
+from pygeofilter.parsers.cql2_json import parser as cql2_json
 from pygeofilter.parsers.cql2_text import parser as cql2_text
 
 from geoservice.server import cql
@@ -100,8 +103,11 @@ OUR_CONDITION = """?condition_1: predicate
 """
 BOOLEAN = """BOOLEAN.2: ( "TRUE"i | "FALSE"i)
 """
-OUR_BOOLEAN = BOOLEAN + r"""BOOLEAN_CONDITION.3: /(true|false)(?=\s*($|\)|and\b|or\b))/i
+OUR_BOOLEAN = (
+    BOOLEAN
+    + r"""BOOLEAN_CONDITION.3: /(true|false)(?=\s*($|\)|and\b|or\b))/i
 """
+)
 RULES = {
     SINGLE_QUOTED: OUR_SINGLE_QUOTED,
     NOT: OUR_NOT,
@@ -166,8 +172,20 @@ def _cql2_text_parser() -> lark.Lark:
     )
 
 
+_original_walk = cql2_json.walk_cql_json  # pygeofilter's own: apply() has not replaced it yet
+
+
+def walk_cql_json(node: Any) -> Any:
+    """pygeofilter's CQL2 JSON reader, each object first brought to the older draft it reads
+    (cql.older_draft: BETWEEN with three arguments, ACCENTI, GeometryCollection, % div ^).
+    pygeoapi parses the filters of the HTML and JSON-LD pages, and the catalogue's, with it."""
+    return _original_walk(cql.older_draft(node))
+
+
 def apply() -> None:
-    """Put our translate_struct in pygeoapi's place, and our CQL2 text parser in
-    pygeofilter's (`parse` reads the module's `parser` on each call); idempotent."""
+    """Put our translate_struct in pygeoapi's place, and our CQL2 parsers in pygeofilter's
+    (its `parse` functions read the module's `parser` and `walk_cql_json` on each call, so
+    pygeoapi's imported copies of them use ours too); idempotent."""
     l10n.translate_struct = translate_struct
     cql2_text.parser = _cql2_text_parser()
+    cql2_json.walk_cql_json = walk_cql_json
