@@ -341,9 +341,8 @@ def dcat_graph(entries: list[Entry], base_url: str, identity: Identity | None = 
         g.add((ref, RDF.type, SKOS.ConceptScheme))
         g.add((ref, DCTERMS.title, Literal(title, lang="en")))
         g.add((catalog, DCAT.themeTaxonomy, ref))
-    modified = [e.updated for e in entries if e.updated]
-    if modified:
-        g.add((catalog, DCTERMS.modified, _datetime(max(modified))))
+    # No catalogue-wide dct:modified: the entries' dates are their data's last changes, not
+    # when the catalogue changed (a layer of 2011 loaded today changes it today).
 
     service = URIRef(base + "/#api")
     g.add((service, RDF.type, DCAT.DataService))
