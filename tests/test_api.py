@@ -413,8 +413,13 @@ def test_a_filtered_count_is_new_after_a_reload(settings, client):
     from loaders.writer import remove_collection
 
     def publish(source: dict) -> None:
-        descriptor = {"id": "count-probe", "title": "t", "source": source,
-                      **licence_keys(source["path"])}  # fmt: skip
+        descriptor = {
+            "id": "count-probe",
+            "title": "t",
+            "source": source,
+            **licence_keys(source["path"]),
+            "accept_changes": ["fields", "features"],
+        }  # another layer on purpose
         load(settings, parse_descriptor(descriptor))
 
     def matched(**params) -> int:
