@@ -78,9 +78,10 @@ DESELECTED = {
         "sends no request."
     ),
     "features/filtering/test_filter.py::test_ct9": (
-        "Reads additionalProperties, which test_ct3 never stores (KeyError). "
-        "test_unknown_queryable_is_refused checks this ATS test "
-        "(/conf/filter/filter-unknown-queryable, in effect) instead."
+        "Reads additionalProperties, which test_ct3 never stores (KeyError); and it keeps the "
+        "resources whose additionalProperties is true, where the ATS test it implements "
+        "(/conf/filter/expression-construction) takes 'those where additionalProperties is "
+        "false'. test_unknown_queryable_is_refused checks that ATS test instead."
     ),
     "features/filtering/test_filter.py::test_ct10": (
         "Builds its CQL2 JSON with str.format on a template whose JSON braces format reads as "
