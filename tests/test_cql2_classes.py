@@ -521,3 +521,18 @@ def test_a_coordinate_off_the_globe_is_a_400(live_server, cql, language):
     )
     assert response.status_code == 400
     assert "latitude" in response.json()["description"]
+
+
+def test_a_box_across_the_antimeridian_reads_the_axis_order_of_filter_crs(live_server):
+    """BBOX takes its corners in filter-crs's axis order: in EPSG:4326 latitude first, so the
+    same box across the antimeridian selects the same prefectures as in CRS84."""
+    crs84 = selected(live_server, "prefectures", "S_INTERSECTS(geometry, BBOX(24.5,-90,21,90))",
+                     "cql2-text")  # fmt: skip
+    epsg4326 = selected(
+        live_server,
+        "prefectures",
+        "S_INTERSECTS(geometry, BBOX(-90,24.5,90,21))",
+        "cql2-text",
+        **{"filter-crs": "http://www.opengis.net/def/crs/EPSG/0/4326"},
+    )
+    assert 0 < len(crs84) < 55 and epsg4326 == crs84

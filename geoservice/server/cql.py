@@ -229,8 +229,7 @@ class SQLFilter(Evaluator):
             corners = [corners[0], corners[1], corners[3], corners[4]]
         x1, y1, x2, y2 = (float(c) for c in corners)
         west, east = (y1, y2) if self.filter_flip else (x1, x2)
-        geographic = self.filter_srid == 4326
-        if (y1 > y2 if self.filter_flip else x1 > x2) and geographic and west > east:
+        if self.filter_srid == 4326 and west > east:
             if self.filter_flip:
                 parts = [shapely.box(x1, west, x2, 180), shapely.box(x1, -180, x2, east)]
             else:
