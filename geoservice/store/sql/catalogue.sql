@@ -65,3 +65,7 @@ ALTER TABLE geoservice.records ADD COLUMN IF NOT EXISTS access text
     GENERATED ALWAYS AS (coalesce(entry->>'access', 'public')) STORED;
 ALTER TABLE geoservice.records ADD COLUMN IF NOT EXISTS access_groups text[]
     GENERATED ALWAYS AS (geoservice.json_texts(entry->'groups')) STORED;
+-- Newest first (sortby=-updated), with the anonymous rule's column: a page far on skips its
+-- offset in this index alone (search._page finds the ids first).
+CREATE INDEX IF NOT EXISTS records_updated_idx
+    ON geoservice.records (updated DESC NULLS LAST, title_el, id) INCLUDE (access);
