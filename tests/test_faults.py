@@ -120,8 +120,17 @@ def start_cli_load(settings: Settings, collection_id: str, path: Path) -> subpro
     """`python -m geoservice load FILE --id ID`, as an operator runs it."""
     env = {**os.environ, "DATABASE_URL": settings.dsn, "PGAPPNAME": LOADER_APP}
     return subprocess.Popen(
-        [sys.executable, "-m", "geoservice", "load", str(path), "--id", collection_id,
-         "--licence", "CC0-1.0"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "geoservice",
+            "load",
+            str(path),
+            "--id",
+            collection_id,
+            "--licence",
+            "CC0-1.0",
+        ],  # fmt: skip
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
