@@ -220,8 +220,11 @@ def find(
             position = {record_id: i for i, record_id in enumerate(ids)}
             rows = (
                 cur.execute(
-                    sql.SQL("SELECT {} FROM geoservice.records r {} AND r.id = ANY({})").format(
-                        columns, clause, sql.Literal(ids)
+                    sql.SQL("SELECT {} FROM geoservice.records r {} {} r.id = ANY({})").format(
+                        columns,
+                        clause,
+                        sql.SQL("AND" if clause.as_string() else "WHERE"),
+                        sql.Literal(ids),
                     )
                 ).fetchall()
                 if ids
