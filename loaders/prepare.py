@@ -364,7 +364,16 @@ def _check_coordinates(geoms: np.ndarray, crs: CRS, label: str) -> None:
 def _to_wgs84(geoms: np.ndarray, crs: CRS, has_z: bool, label: str) -> np.ndarray:
     if is_wgs84_lonlat(crs) or not len(geoms):
         return geoms
-    out = shapely.transform(geoms, to_wgs84(crs), include_z=has_z)
+    transform = to_wgs84(crs)
+    if has_z:
+        # A 2D shape among 3D ones is projected in 2D: with include_z it would get NaN heights,
+        # and its rings would no longer close (NaN != NaN).
+        flat = ~shapely.has_z(geoms)
+        out = np.empty_like(geoms)
+        out[flat] = shapely.transform(geoms[flat], transform)
+        out[~flat] = shapely.transform(geoms[~flat], transform, include_z=True)
+    else:
+        out = shapely.transform(geoms, transform)
 
     def off_globe(lonlat: np.ndarray) -> np.ndarray:
         return ~np.isfinite(lonlat).all(axis=1) | (np.abs(lonlat) > [180.5, 90.5]).any(axis=1)

@@ -426,3 +426,17 @@ def test_projection_split_across_threads_is_the_serial_one(monkeypatch) -> None:
     monkeypatch.setattr(crs_module, "PARALLEL_COORDINATES", 100)  # 1001 rows: all CPUs
     monkeypatch.setattr(crs_module.os, "cpu_count", lambda: 3)  # uneven parts, 2 threads
     assert np.array_equal(crs_module.to_wgs84(CRS.from_epsg(2100))(coords), serial)
+
+
+def test_2d_and_3d_mixed_in_a_projected_crs() -> None:
+    # shapely.transform(include_z=True) gave the 2D polygon NaN heights, and its rings then
+    # "do not form a closed linestring" (NaN != NaN): 2D shapes are projected in 2D.
+    x, y = WHITE_TOWER_GGRS87
+    square = shapely.box(x, y, x + 100, y + 100)
+    layer = run(frame_of([square, shapely.Point(x, y, 12.5)], crs="EPSG:2100"))
+    polygon, point = layer.frame.geometry.iloc[0], layer.frame.geometry.iloc[1]
+    assert layer.has_z and point.has_z and point.z == 12.5
+    lon, lat = _greek_grid_to_wgs84(np.array([x]), np.array([y]))
+    assert (point.x, point.y) == pytest.approx((lon[0], lat[0]), abs=1e-7)  # ~1 cm
+    assert shapely.is_valid(polygon) and polygon.area > 0
+    assert not np.isnan(shapely.get_coordinates(polygon)).any()
