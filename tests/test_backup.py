@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from click.testing import CliRunner
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from geoservice.cli import main
@@ -217,3 +218,30 @@ def test_the_commands(settings, demo_collections, fresh_database, tmp_path):
         assert len(result.output.strip().splitlines()) == 1, result.output
     forced = run(fresh_database, "restore", "--force", str(path))
     assert forced.exit_code == 0, forced.output
+
+
+def test_kept_versions_survive_a_backup_and_restore(settings, archive, fresh_database, tmp_path):
+    # A backup holds the schema `kept` beside geoservice.kept_versions, which names its tables:
+    # after a restore, `geoservice undo` still brings back the version a reload replaced.
+    from loaders.descriptor import load_descriptor
+    from loaders.pipeline import load
+    from loaders.writer import undo
+
+    restore(fresh_database, archive)
+    municipalities = load_descriptor(PROJECT_ROOT / "collections/municipalities.yml")
+    load(fresh_database, municipalities)  # replaces the restored version, which is kept
+    with db.connect(fresh_database) as conn:
+        before = conn.execute("SELECT count(*) FROM geoservice.kept_versions").fetchone()[0]
+    assert before >= 1
+    second = tmp_path / "second.backup"
+    backup(fresh_database, second)
+    with db.connect(fresh_database, autocommit=True) as conn:  # what a lost machine loses
+        conn.execute("DROP SCHEMA kept CASCADE")
+    restore(fresh_database, second, force=True)
+    with db.connect(fresh_database, autocommit=True) as conn:
+        kept = undo(conn, "municipalities")
+        published = registry.get_collection(conn, "municipalities")
+        count = conn.execute(
+            sql.SQL("SELECT count(*) FROM data.{}").format(sql.Identifier(published.table_name))
+        ).fetchone()[0]
+    assert kept.reason and count == published.feature_count > 0

@@ -1,10 +1,12 @@
 """Back up and restore what geoservice holds, with PostgreSQL's own pg_dump and pg_restore.
 
 A backup is a pg_dump custom-format archive of the schema `geoservice` (registry, load history,
-catalogue, the catalogue version) and the schema `data` (the published layers). `staging` (loads
-in progress) is left out: a backup holds only what was published.
+catalogue, the catalogue version), the schema `data` (the published layers) and the schema
+`kept` (the last versions of replaced and removed layers, which `geoservice undo` brings back:
+geoservice.kept_versions names them). `staging` (loads in progress) is left out: a backup holds
+only what was published.
 
-A restore replaces both schemas in one transaction (pg_restore writes the archive as SQL, psql
+A restore replaces the three schemas in one transaction (pg_restore writes the archive as SQL, psql
 runs it between our BEGIN and COMMIT): if anything fails, the database is as it was. It then
 moves the catalogue version past both the old and the restored value, so a running server
 notices the change and rebuilds, as after a load.
@@ -31,7 +33,7 @@ from geoservice.settings import Settings
 from geoservice.store import db
 from geoservice.store.embedded import _bin as pg_binary
 
-SCHEMAS = ("geoservice", "data")
+SCHEMAS = ("geoservice", "data", "kept")
 # What an archive must hold to be one of ours (pg_restore --list names them "TYPE schema name").
 REQUIRED_ENTRIES = (
     "SCHEMA - geoservice",
@@ -161,6 +163,7 @@ CREATE TEMP TABLE restore_prior ON COMMIT DROP AS
                      WHERE schemaname = 'geoservice' AND sequencename = 'catalogue_version'),
                     0) AS version;
 DROP SCHEMA IF EXISTS data CASCADE;
+DROP SCHEMA IF EXISTS kept CASCADE;
 DROP SCHEMA IF EXISTS geoservice CASCADE;
 """
 # Runs last, only when pg_restore wrote the whole archive: a version neither the old database
