@@ -1,0 +1,9 @@
+-- bench/catalogue.py, search 'sortby=-updated (newest first)': the SQL our server's search
+-- (records_api.search_document) executes for it, recorded from its cursor, run by
+-- pgbench -c 8 -j 2: what every request but a worker's first for this filter runs.
+-- The first (count, relevance order, entries; remembered per catalogue version):
+--   SELECT r.id FROM geoservice.records r WHERE "r".access = ANY('{public}') ORDER BY r."updated" DESC NULLS LAST, r.title_el, r.id LIMIT 200;
+--   SELECT r.id, r.xmin::text AS row_version FROM geoservice.records r WHERE "r".access = ANY('{public}') AND r.id = ANY('{roads-thessaloniki-2025-09447,trees-pylaia-chortiatis-2019-06551,trees-thessaloniki-2020-07358,flood-thessaloniki-2017-01320,parks-kalamaria-2011-08768,land_use-thessaloniki-2025-06070,noise-thessaloniki-2013-05884,traffic-neapoli-sykies-2025-08541,land_use-lagkadas-2018-09211,parks-chalkidona-2009-00934}');
+--   SELECT count(*) AS n FROM geoservice.records r WHERE "r".access = ANY('{public}');
+--   SELECT r.id, r.xmin::text, r.entry FROM geoservice.records r WHERE r.id = ANY('{roads-thessaloniki-2025-09447,trees-pylaia-chortiatis-2019-06551,trees-thessaloniki-2020-07358,flood-thessaloniki-2017-01320,parks-kalamaria-2011-08768,land_use-thessaloniki-2025-06070,noise-thessaloniki-2013-05884,traffic-neapoli-sykies-2025-08541,land_use-lagkadas-2018-09211,parks-chalkidona-2009-00934}') AND "r".access = ANY('{public}');
+SELECT r.id, r.xmin::text AS row_version FROM geoservice.records r WHERE "r".access = ANY('{public}') AND r.id = ANY('{roads-thessaloniki-2025-09447,trees-pylaia-chortiatis-2019-06551,trees-thessaloniki-2020-07358,flood-thessaloniki-2017-01320,parks-kalamaria-2011-08768,land_use-thessaloniki-2025-06070,noise-thessaloniki-2013-05884,traffic-neapoli-sykies-2025-08541,land_use-lagkadas-2018-09211,parks-chalkidona-2009-00934}');
