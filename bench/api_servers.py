@@ -33,6 +33,11 @@ HOST = "127.0.0.1"
 LOG_DIR = WORK_DIR / "logs"
 
 
+def gunicorn(venv_bin: Path, port: int, app: str) -> list[str]:
+    """The command that serves a peer's WSGI app as ours is served: 2 workers on loopback."""
+    return [str(venv_bin / "gunicorn"), "-w", "2", "-b", f"{HOST}:{port}", "--timeout", "300", app]
+
+
 @dataclass
 class Server:
     name: str
@@ -235,16 +240,7 @@ def pygeoapi(settings: Settings, port: int, layers: list[Layer], count: bool = T
     return Server(
         name=name,
         port=port,
-        command=[
-            str(VENV_BIN / "gunicorn"),
-            "-w",
-            "2",
-            "-b",
-            f"{HOST}:{port}",
-            "--timeout",
-            "300",
-            "pygeoapi.flask_app:APP",
-        ],
+        command=gunicorn(VENV_BIN, port, "pygeoapi.flask_app:APP"),
         env=env,
     )
 

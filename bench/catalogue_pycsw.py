@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.api_servers import HOST, Server
+from bench.api_servers import HOST, Server, gunicorn
 from geoservice.store.records import Entry
 
 WORK_DIR = Path("/tmp/geoservice-bench-catalogue")
@@ -243,16 +243,7 @@ def server(port: int, config: Path) -> PycswServer:
     return PycswServer(
         name="catalogue-pycsw",
         port=port,
-        command=[
-            str(VENV / "bin" / "gunicorn"),
-            "-w",
-            "2",
-            "-b",
-            f"{HOST}:{port}",
-            "--timeout",
-            "300",
-            "pycsw.wsgi:application",
-        ],
+        command=gunicorn(VENV / "bin", port, "pycsw.wsgi:application"),
         env={"PYCSW_CONFIG": str(config), "PYTHONWARNINGS": "ignore"},
     )
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from bench import catalogue_pycsw
-from bench.api_servers import HOST, Server
+from bench.api_servers import HOST, Server, gunicorn
 
 WORK_DIR = catalogue_pycsw.WORK_DIR
 VENV = WORK_DIR / "pycsw3-venv"
@@ -147,15 +147,6 @@ def server(port: int, config: Path) -> Pycsw3Server:
     return Pycsw3Server(
         name="catalogue-pycsw3",
         port=port,
-        command=[
-            str(VENV / "bin" / "gunicorn"),
-            "-w",
-            "2",
-            "-b",
-            f"{HOST}:{port}",
-            "--timeout",
-            "300",
-            "pycsw.wsgi_flask:APP",
-        ],
+        command=gunicorn(VENV / "bin", port, "pycsw.wsgi_flask:APP"),
         env={"PYCSW_CONFIG": str(config), "PYTHONWARNINGS": "ignore"},
     )
