@@ -138,11 +138,18 @@ def publish_demo(settings: Settings) -> dict[str, object]:
 
 
 @pytest.fixture(scope="session")
-def client(settings: Settings, demo_collections: dict) -> object:
-    """The app in-process (no HTTP): for API behaviour."""
+def app(settings: Settings, demo_collections: dict) -> object:
+    """The app in-process (no HTTP), one for the session."""
     from geoservice.server.app import create_app
 
-    return create_app(settings, refresh_seconds=0).test_client()
+    return create_app(settings, refresh_seconds=0)
+
+
+@pytest.fixture
+def client(app: object) -> object:
+    """A client of the session's app for one test: its cookies (the portal remembers ?lang=)
+    do not follow it into the next test."""
+    return app.test_client()
 
 
 @pytest.fixture(scope="session")

@@ -111,8 +111,8 @@ def fuzz(schema, examples: int, **call) -> Run:
 
 
 @pytest.fixture(scope="session")
-def app_schema(client):
-    return _load(schemathesis.openapi.from_wsgi, "/openapi?f=json", client.application)
+def app_schema(app):
+    return _load(schemathesis.openapi.from_wsgi, "/openapi?f=json", app)
 
 
 @pytest.fixture(scope="module")

@@ -182,7 +182,7 @@ PATH_SURFACES = {
 
 
 @pytest.fixture(scope="module")
-def tables_before(settings, client):
+def tables_before(settings, app):
     return _tables(settings.dsn)
 
 
