@@ -484,11 +484,13 @@ def test_dashboard(portal, catalogue_of_200):
     # generated: monthly ones older than 32 days are overdue (n % 3 == 0 and n * 4 > 32)
     expected = sum(1 for n in range(len(catalogue_of_200)) if n % 3 == 0 and n * 4 > 32)
     # and the demo's air quality measurements: updated daily elsewhere, but when it last was is
-    # unknown (its descriptor does not say; the time it was catalogued is no such date)
+    # unknown (its descriptor does not say; the time it was catalogued is no such date): a
+    # warning too, saying so, neither stale nor up to date
     assert stale.count() == expected + 1
-    assert "air-quality-measurements" in stale.evaluate_all(
-        "rows => rows.map(r => r.querySelector('a').getAttribute('href')).join(' ')"
-    )
+    undated = stale.filter(has=portal.locator('a[href$="/air-quality-measurements"]'))
+    assert "Άγνωστη ημερομηνία" in undated.inner_text()
+    assert "Ληξιπρόθεσμο" not in undated.inner_text()
+    assert "1 άγνωστης ημερομηνίας" in portal.locator("#summary").inner_text()
     loads = portal.locator("#recent-loads tbody tr")
     assert loads.count() > 0
     recent = portal.locator("#recent-loads").inner_text()

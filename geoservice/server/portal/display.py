@@ -83,9 +83,15 @@ def date_time(value: str | datetime | None) -> str:
 
 @dataclass(frozen=True)
 class Freshness:
-    age_days: int | None
+    age_days: int | None  # None: the data's own date is unknown
     allowed_days: int | None  # None: no schedule to be late against
     stale: bool
+
+    @property
+    def undated(self) -> bool:
+        """Scheduled, but when the data last changed is unknown: neither stale nor up to date
+        can be said (the time it was loaded or catalogued is no such date)."""
+        return self.age_days is None and self.allowed_days is not None
 
 
 def freshness(updated: str | None, frequency: str | None, now: datetime | None = None) -> Freshness:
@@ -94,7 +100,7 @@ def freshness(updated: str | None, frequency: str | None, now: datetime | None =
     parsed = parse_time(updated)
     allowed = FREQUENCIES.get(frequency or "unknown", FREQUENCIES["unknown"])[0]
     if parsed is None:
-        return Freshness(None, allowed, allowed is not None)
+        return Freshness(None, allowed, False)
     age = (now - parsed).days
     return Freshness(age, allowed, allowed is not None and age > allowed)
 

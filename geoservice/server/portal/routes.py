@@ -256,7 +256,7 @@ def dashboard() -> Response:
     for entry in everything.entries:
         fresh = display.freshness(entry.get("updated"), entry.get("update_frequency"))
         rows.append((entry, fresh))
-    rows.sort(key=lambda r: (not r[1].stale, -(r[1].age_days or 0)))
+    rows.sort(key=lambda r: (not r[1].stale, not r[1].undated, -(r[1].age_days or 0)))
     titles = {e["id"]: e["title"] for e in everything.entries}
     # Catalogue growth: when each visible entry joined the catalogue (its own creation date,
     # else its layer's first successful load, else its last update: the earliest we know).
@@ -275,6 +275,7 @@ def dashboard() -> Response:
         matched=everything.matched,
         rows=rows,
         stale=sum(1 for _, f in rows if f.stale),
+        undated=sum(1 for _, f in rows if f.undated),
         unscheduled=sum(1 for _, f in rows if f.allowed_days is None and not f.stale),
         loads=loads,
         titles=titles,
