@@ -189,6 +189,25 @@ def test_catalogue_counts_and_records_per_viewer(app_client, keys):
             assert all(rid not in (SECRET_ID, GROUP_ID) for rid in state.aggregates.get(key))
 
 
+def test_a_parsed_filter_is_shared_but_not_what_it_finds(app_client, keys):
+    """The memo of parsed catalogue filters holds the parse of a filter's text, nothing found:
+    staff and anonymous share it (one entry, parsed once) and each finds only their own."""
+    cql = f"/collections/catalogue/items?f=json&filter=title LIKE '%{SECRET_WORD}%'"
+    state = _state(app_client)
+    for who, matched in ((None, 0), ("staff", 1), (None, 0), ("planner", 0), ("staff", 1)):
+        body = get(app_client, cql, keys.get(who)).get_json()
+        assert body["numberMatched"] == matched, who
+        assert matched or SECRET_ID not in json.dumps(body["features"])
+    [key] = [k for k in state.filters.known() if SECRET_WORD in k[1]]
+    parsed = state.filters.get(key)
+    assert type(parsed).__module__.startswith("pygeofilter")  # a parse, no records, no counts
+    get(app_client, cql, keys["staff"])
+    assert state.filters.get(key) is parsed  # not parsed again
+    # A filter that does not parse is refused every time (nothing kept for it).
+    bad = "/collections/catalogue/items?f=json&filter=title LIKE"
+    assert [get(app_client, bad).status_code for _ in range(2)] == [400, 400]
+
+
 def test_portal_search_counts_per_viewer(app_client, keys):
     """The portal's search (records/search.run with the server's memo), both orders."""
     staff = get(app_client, f"/portal/?q={SECRET_WORD}", keys["staff"]).get_data(as_text=True)
