@@ -36,12 +36,18 @@ BASE_URL = "http://127.0.0.1:5000"  # record links in the XML (not served)
 
 
 def ensure_venv() -> Path:
-    python = VENV / "bin" / "python"
+    return venv_with(VENV, REQUIREMENTS, "import pycsw, psycopg2, gunicorn, sqlalchemy")
+
+
+def venv_with(venv: Path, requirements: list[str], probe: str) -> Path:
+    """A peer's own venv (made with PYTHON), its requirements installed unless `probe`, Python
+    code, already runs in it; its python."""
+    python = venv / "bin" / "python"
     if not python.exists():
-        subprocess.run([str(PYTHON), "-m", "venv", str(VENV)], check=True)
-    check = [str(python), "-W", "ignore", "-c", "import pycsw, psycopg2, gunicorn, sqlalchemy"]
+        subprocess.run([str(PYTHON), "-m", "venv", str(venv)], check=True)
+    check = [str(python), "-W", "ignore", "-c", probe]
     if subprocess.run(check, capture_output=True).returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *REQUIREMENTS], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
     return python
 
 

@@ -42,15 +42,12 @@ ITEMS = "/collections/metadata:main/items"
 
 
 def ensure_venv() -> Path:
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([str(catalogue_pycsw.PYTHON), "-m", "venv", str(VENV)], check=True)
-    check = [str(python), "-W", "ignore", "-c",
-             "import pycsw.ogc.api.records, flask, psycopg2, gunicorn, pygeofilter; "
-             "assert pygeofilter.__version__ == '0.2.1'"]  # fmt: skip
-    if subprocess.run(check, capture_output=True).returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *REQUIREMENTS], check=True)
-    return python
+    return catalogue_pycsw.venv_with(
+        VENV,
+        REQUIREMENTS,
+        "import pycsw.ogc.api.records, flask, psycopg2, gunicorn, pygeofilter; "
+        "assert pygeofilter.__version__ == '0.2.1'",
+    )
 
 
 def version() -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlparse
 
@@ -97,31 +98,38 @@ PLAZA = "xylophoneplaza"  # only this module's records have it
 SPELLINGS = ["Δημοτικά Πάρκα", "Δημοτικά Πάρκα", "ΔΗΜΟΤΙΚΑ ΠΑΡΚΑ"]
 
 
+@contextmanager
+def catalogued(settings, entries: list[Entry]) -> Iterator[list[str]]:
+    """These records in the catalogue (a new catalogue version), removed afterwards."""
+    with psycopg.connect(settings.dsn) as conn:
+        for entry in entries:
+            index.publish(conn, entry)
+        conn.execute("SELECT nextval('geoservice.catalogue_version')")
+    yield [entry.id for entry in entries]
+    with psycopg.connect(settings.dsn) as conn:
+        for entry in entries:
+            index.remove(conn, entry.id)
+        conn.execute("SELECT nextval('geoservice.catalogue_version')")
+
+
 @pytest.fixture(scope="module")
 def plazas(settings, demo_collections) -> Iterator[list[str]]:
     """Three records that spell one keyword two ways; the first alone has PLAZA + "1"."""
-    ids = [f"edges-plaza-{n}" for n in range(len(SPELLINGS))]
-    with psycopg.connect(settings.dsn) as conn:
-        for n, (record_id, spelling) in enumerate(zip(ids, SPELLINGS, strict=True)):
-            index.publish(
-                conn,
-                Entry(
-                    id=record_id,
-                    kind="dataset",
-                    title={"el": f"Πλατεία {PLAZA}{n + 1} {n}", "en": f"Square {PLAZA}{n + 1}"},
-                    description={"el": f"Εγγραφή {PLAZA}.", "en": f"A record {PLAZA}."},
-                    keywords={"el": [spelling], "en": ["city squares"]},
-                    licence="CC-BY-4.0",
-                    updated=(datetime.now(UTC) - timedelta(days=10 * n)).isoformat(),
-                    feature_count=[5, 50, 20][n],
-                ),
-            )
-        conn.execute("SELECT nextval('geoservice.catalogue_version')")
-    yield ids
-    with psycopg.connect(settings.dsn) as conn:
-        for record_id in ids:
-            index.remove(conn, record_id)
-        conn.execute("SELECT nextval('geoservice.catalogue_version')")
+    entries = [
+        Entry(
+            id=f"edges-plaza-{n}",
+            kind="dataset",
+            title={"el": f"Πλατεία {PLAZA}{n + 1} {n}", "en": f"Square {PLAZA}{n + 1}"},
+            description={"el": f"Εγγραφή {PLAZA}.", "en": f"A record {PLAZA}."},
+            keywords={"el": [spelling], "en": ["city squares"]},
+            licence="CC-BY-4.0",
+            updated=(datetime.now(UTC) - timedelta(days=10 * n)).isoformat(),
+            feature_count=[5, 50, 20][n],
+        )
+        for n, spelling in enumerate(SPELLINGS)
+    ]
+    with catalogued(settings, entries) as ids:
+        yield ids
 
 
 @pytest.fixture
@@ -163,26 +171,19 @@ SIGMA = "sigmafacet"
 @pytest.fixture
 def final_sigmas(settings, demo_collections) -> Iterator[list[str]]:
     """One keyword written in capitals (final Σ) and in lower case (final ς)."""
-    ids = [f"edges-sigma-{n}" for n in range(2)]
-    with psycopg.connect(settings.dsn) as conn:
-        for record_id, spelling in zip(ids, ("ΠΛΑΤΕΙΕΣ", "Πλατείες"), strict=True):
-            index.publish(
-                conn,
-                Entry(
-                    id=record_id,
-                    kind="dataset",
-                    title={"el": f"Εγγραφή {SIGMA} {record_id}", "en": f"{SIGMA} {record_id}"},
-                    description={"el": "Δοκιμή.", "en": "A test."},
-                    keywords={"el": [spelling], "en": [SIGMA]},
-                    licence="CC0-1.0",
-                ),
-            )
-        conn.execute("SELECT nextval('geoservice.catalogue_version')")
-    yield ids
-    with psycopg.connect(settings.dsn) as conn:
-        for record_id in ids:
-            index.remove(conn, record_id)
-        conn.execute("SELECT nextval('geoservice.catalogue_version')")
+    entries = [
+        Entry(
+            id=f"edges-sigma-{n}",
+            kind="dataset",
+            title={"el": f"Εγγραφή {SIGMA} {n}", "en": f"{SIGMA} {n}"},
+            description={"el": "Δοκιμή.", "en": "A test."},
+            keywords={"el": [spelling], "en": [SIGMA]},
+            licence="CC0-1.0",
+        )
+        for n, spelling in enumerate(("ΠΛΑΤΕΙΕΣ", "Πλατείες"))
+    ]
+    with catalogued(settings, entries) as ids:
+        yield ids
 
 
 def test_a_final_sigma_in_capitals_is_the_same_keyword(client, final_sigmas):

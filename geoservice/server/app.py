@@ -348,7 +348,7 @@ def _search_catalogue(state: ServerState, viewer: Viewer) -> Response:
     settings, version = state.settings, state.published().version
     params = request.args.to_dict()
     body = request.get_data() if request.method == "POST" else b""
-    search = catalogue_api.parse(params, body, state.filters)
+    search = catalogue_api.parse(params, body)
     search.viewer = viewer
     lang = _language()
     with db.shared_pool(settings.dsn).connection() as conn:

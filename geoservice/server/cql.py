@@ -7,6 +7,8 @@ A construct we cannot apply is a FilterError (HTTP 400), never silently ignored.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -19,6 +21,7 @@ from psycopg import sql
 from pygeofilter import ast, values
 from pygeofilter.backends.evaluator import Evaluator, handle
 from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
+from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
 
@@ -339,6 +342,16 @@ def to_where(
         return SQLFilter(columns, geometry_column, filter_srid, filter_flip).evaluate(node)
     except RecursionError:
         raise FilterError("filter nested too deeply") from None
+
+
+# A pure function cache (kept at module level on purpose): the text of a filter -> its parse
+# tree, the same for every caller; it holds no data (the layer or the catalogue, and the
+# viewer, are applied later). Feature items and catalogue searches both parse through it.
+@functools.lru_cache(maxsize=512)
+def parsed(text: str, is_json: bool) -> Any:
+    """A web map sends the same filter with every pan: pygeofilter's parser (lark) costs more
+    than the rest of the request, so each text is parsed once (its AST is only read)."""
+    return parse_json(json.loads(text)) if is_json else parse_cql2_text(text)
 
 
 def parse_json(document: Any) -> Any:

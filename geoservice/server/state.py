@@ -113,8 +113,6 @@ class ServerState:
         # JSON (keys: records/search.py _key, records/api.py search_document).
         self.aggregates = Memo(records_search.AGGREGATES_KEPT)
         self.records = Memo(records_api.RECORDS_KEPT)
-        # Catalogue filters as parsed from their text: public (the text alone decides them).
-        self.filters = Memo(records_api.FILTERS_KEPT)
 
     def api(self, viewer: Viewer = ANONYMOUS) -> API:
         return self.current(viewer).api

@@ -9,7 +9,6 @@ HTML and JSON-LD stay with pygeoapi (app.py decides).
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pyproj
-from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from geoservice.errors import BadRequest
 from geoservice.server import cql
@@ -311,20 +309,11 @@ def _with_filter(query: Query, params: dict[str, str], body: bytes, offered: lis
     if language not in (None, "cql2-text", "cql-text", "cql2-json", "cql-json"):
         raise BadRequest("filter-lang must be cql2-text or cql2-json")
     try:
-        ast = _parsed_filter(text, language in ("cql2-json", "cql-json"))
+        ast = cql.parsed(text, language in ("cql2-json", "cql-json"))
     except Exception as err:  # pygeofilter raises many kinds  # noqa: BLE001
         raise BadRequest(f"filter is not valid {language or 'cql2-text'}: {_short(err)}") from None
     srid, flip = _filter_crs(params.get("filter-crs"), offered)
     return replace(query, filter=ast, filter_srid=srid, filter_flip=flip)
-
-
-# A pure function cache (kept at module level on purpose): the text of a filter -> its parse
-# tree, the same for every caller; it holds no data (the layer and the viewer are applied later).
-@functools.lru_cache(maxsize=512)
-def _parsed_filter(text: str, is_json: bool) -> Any:
-    """A web map sends the same filter with every pan: pygeofilter's parser (lark) costs more
-    than the rest of the request, so each text is parsed once (its AST is only read)."""
-    return cql.parse_json(json.loads(text)) if is_json else parse_cql2_text(text)
 
 
 def _filter_crs(crs_uri: str | None, offered: list[str]) -> tuple[int, bool]:
